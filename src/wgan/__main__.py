@@ -1,0 +1,3 @@
+from wgan.cli import main
+
+raise SystemExit(main())
