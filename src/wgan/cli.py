@@ -3,16 +3,149 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from wgan import __version__
 from wgan.errors import UserError
 
 
+def _config_from_args(args: argparse.Namespace) -> Any:
+    from wgan.config import TOY_DATASETS, build_config, load_config, merge
+
+    fields: dict[str, Any] = {}
+    if args.steps is not None:
+        fields["steps"] = args.steps
+    if args.seed is not None:
+        fields["seed"] = args.seed
+    if args.device is not None:
+        fields["device"] = args.device
+    config = load_config(args.config, args.set or [], **fields)
+    if args.data is not None:
+        data = {"path": str(args.data)}
+        if config.data.name in TOY_DATASETS:
+            data["name"] = "points"
+        config = build_config(merge(config.to_dict(), {"data": data}))
+    return config
+
+
+def _print_summary(run: Any, seconds: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from wgan.viz import read_metrics
+
+    evals = [r for r in read_metrics(run.path) if r["kind"] == "eval"]
+    table = Table(title=f"{run.config.name}: {run.step} generator steps in {seconds:.0f} s")
+    for column in ("step", "exact W1", "noise floor", "critic W est.", "modes", "high quality"):
+        table.add_column(column, justify="right")
+    for r in evals[-5:]:
+        modes = f"{r['modes_covered']}/{r['modes_total']}" if r["modes_total"] else "-"
+        quality = f"{r['high_quality']:.1%}" if r["high_quality"] is not None else "-"
+        table.add_row(
+            str(r["step"]),
+            f"{r['w1']:.4f}",
+            f"{r['w1_noise_floor']:.4f}",
+            f"{r['critic_w_estimate']:.4f}",
+            modes,
+            quality,
+        )
+    console = Console()
+    console.print(table)
+    console.print(f"report: {run.path / 'report.png'} and {run.path / 'report.md'}")
+
+
+def _train_to_end(run: Any, steps: int) -> int:
+    start = time.perf_counter()
+    if not run.train(steps):
+        print(
+            f"wgan: stopped at step {run.step}; checkpoint saved. Continue with `wgan resume {run.path}`",
+            file=sys.stderr,
+        )
+        return 130
+    run.write_report()
+    _print_summary(run, time.perf_counter() - start)
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from wgan.api import Run
+    from wgan.train import start_run
+
+    config = _config_from_args(args)
+    out = args.out or Path("runs") / config.name
+    run = Run(start_run(config, out, overwrite=args.overwrite, quiet=args.quiet))
+    return _train_to_end(run, config.steps)
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from wgan.api import Run
+    from wgan.train import open_run
+
+    run = Run(open_run(args.run_dir, steps=args.steps, quiet=args.quiet))
+    target = run.config.steps
+    if run.step >= target:
+        print(f"{args.run_dir} is at step {run.step}, which reaches {target}; nothing to do")
+        return 0
+    return _train_to_end(run, target)
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from wgan.api import load_run
+    from wgan.viz import save_points_figure
+
+    suffix = args.output.suffix.lower()
+    if suffix not in (".npy", ".png"):
+        raise UserError(f"-o {args.output}: give a .npy or .png file name")
+    if args.n < 1:
+        raise UserError(f"-n must be at least 1, got {args.n}")
+    run = load_run(args.run_dir)
+    samples = run.sample(args.n, seed=args.seed)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".npy":
+        np.save(args.output, samples)
+    else:
+        save_points_figure(args.output, samples)
+    print(f"wrote {len(samples)} samples to {args.output}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from wgan.api import load_run
+    from wgan.data.points import load_points
+
+    run = load_run(args.run_dir)
+    real = load_points(args.data) if args.data is not None else None
+    print(json.dumps(run.evaluate(args.n, real=real)))
+    return 0
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from wgan.presets import preset_descriptions
+
+    entries = preset_descriptions()
+    width = max(len(name) for name, _ in entries)
+    for name, description in entries:
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
 def _demo_training(out: Path | None) -> int:
-    raise UserError("the training demo is not available yet")
+    from wgan.api import Run
+    from wgan.config import load_config
+    from wgan.train import start_run
+
+    config = load_config()
+    out = out or Path("runs") / "demo"
+    print(f"training the default preset {config.name} into {out} ({config.steps} generator steps)")
+    run = Run(start_run(config, out, overwrite=True, quiet=False))
+    return _train_to_end(run, config.steps)
 
 
 # `wgan demo TOPIC`: each topic writes its figures and tables into an output directory.
@@ -26,6 +159,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.out)
 
 
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (default: shown)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wgan",
@@ -35,6 +172,58 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wgan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    train = sub.add_parser("train", help="train a GAN from a preset or a YAML config")
+    train.add_argument(
+        "config",
+        nargs="?",
+        default=None,
+        help="preset name (see `wgan presets`) or CONFIG.yaml (default: 8gaussians-wgan-gp)",
+    )
+    train.add_argument("--data", type=Path, help="train on this data file (.npy or .csv points)")
+    train.add_argument("--steps", type=int, help="generator steps (default: the config's)")
+    train.add_argument("--out", type=Path, help="run directory (default: runs/<config name>)")
+    train.add_argument("--seed", type=int, help="seed for everything (default: the config's, 0)")
+    train.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), help="where to train (default: auto)"
+    )
+    train.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set lipschitz.gp_lambda=1 (repeatable)",
+    )
+    train.add_argument(
+        "--overwrite", action="store_true", help="replace a run already in --out (default: refuse)"
+    )
+    _add_run_options(train)
+    train.set_defaults(func=_cmd_train)
+
+    resume = sub.add_parser("resume", help="continue a run from its newest checkpoint")
+    resume.add_argument("run_dir", type=Path)
+    resume.add_argument(
+        "--steps", type=int, help="total generator steps to reach (default: the run's config)"
+    )
+    _add_run_options(resume)
+    resume.set_defaults(func=_cmd_resume)
+
+    sample = sub.add_parser("sample", help="draw samples from a trained run")
+    sample.add_argument("run_dir", type=Path)
+    sample.add_argument("-n", type=int, default=1000, help="number of samples (default: 1000)")
+    sample.add_argument("-o", "--output", type=Path, required=True, help="FILE.npy or FILE.png")
+    sample.add_argument("--seed", type=int, default=None, help="seed for z (default: the run's)")
+    sample.set_defaults(func=_cmd_sample)
+
+    evaluate = sub.add_parser("evaluate", help="print a run's metrics as one JSON object")
+    evaluate.add_argument("run_dir", type=Path)
+    evaluate.add_argument(
+        "--data", type=Path, help="real points to compare with (default: the run's held-out data)"
+    )
+    evaluate.add_argument("--n", type=int, default=None, help="samples per side (default: eval.n)")
+    evaluate.set_defaults(func=_cmd_evaluate)
+
+    presets = sub.add_parser("presets", help="list the presets, one a line")
+    presets.set_defaults(func=_cmd_presets)
+
     demo = sub.add_parser("demo", help="run a demonstration and write its figures")
     demo.add_argument(
         "topic",
@@ -43,7 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(DEMOS),
         help="what to demonstrate (default: training)",
     )
-    demo.add_argument("--out", type=Path, default=None, help="output directory (default: runs/demo-TOPIC)")
+    demo.add_argument(
+        "--out", type=Path, default=None, help="output directory (default: runs/demo*)"
+    )
     demo.set_defaults(func=_cmd_demo)
     return parser
 

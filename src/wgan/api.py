@@ -1,0 +1,95 @@
+"""The Python face of wgan: start or open a run, train it, sample from it, evaluate it.
+
+>>> import wgan
+>>> run = wgan.train(wgan.load_config(steps=200), out="runs/quick")  # doctest: +SKIP
+>>> run.evaluate()["w1"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from wgan.config import Config, load_config
+from wgan.train import Trainer, open_run, start_run
+from wgan.viz import write_report
+
+
+class Run:
+    """A training run on disk: its config, models and metrics, at its current step."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self._trainer = trainer
+
+    @property
+    def path(self) -> Path:
+        return self._trainer.run_dir
+
+    @property
+    def config(self) -> Config:
+        return self._trainer.config
+
+    @property
+    def step(self) -> int:
+        return self._trainer.step
+
+    def train(self, steps: int | None = None) -> bool:
+        """Train until generator step `steps` (default: the config's). False if stopped by Ctrl-C."""
+        return self._trainer.train(self.config.steps if steps is None else steps)
+
+    def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
+        """n generated samples as a float32 array (n, *sample_shape)."""
+        return self._trainer.sample(n, seed=seed).cpu().numpy()
+
+    def evaluate(self, n: int | None = None, real: np.ndarray | None = None) -> dict[str, Any]:
+        """The DESIGN.md evaluation keys; against `real` points when given, else held-out data."""
+        return self._trainer.evaluate(n, real=None if real is None else torch.as_tensor(real))
+
+    def critic_scores(self, x: np.ndarray) -> np.ndarray:
+        """f(x) for points x (n, *sample_shape), in fp32."""
+        critic = self._trainer.critic
+        with torch.no_grad():
+            inputs = torch.as_tensor(x, dtype=torch.float32, device=self._trainer.device)
+            return critic(inputs).float().squeeze(-1).cpu().numpy()
+
+    def write_report(self) -> Path:
+        """report.png and report.md in the run directory; returns the picture's path."""
+        n = self.config.eval.n
+        real = self._trainer.source.holdout(n).cpu().numpy()
+        return write_report(
+            self.path,
+            real=real,
+            fake=self.sample(len(real)),
+            critic=self.critic_scores,
+            config=self.config.to_dict(),
+        )
+
+
+def train(
+    config: Config | str | None = None,
+    *,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    quiet: bool = True,
+) -> Run:
+    """Train a new run to `config.steps` and write its report.
+
+    `config` is a Config, a preset name or a YAML path (default: the default preset). The run lives
+    in `out` (default: runs/<config name>).
+    """
+    if not isinstance(config, Config):
+        config = load_config(config)
+    run = Run(
+        start_run(config, Path(out or Path("runs") / config.name), overwrite=overwrite, quiet=quiet)
+    )
+    if run.train():
+        run.write_report()
+    return run
+
+
+def load_run(path: str | Path, *, quiet: bool = True) -> Run:
+    """Open an existing run at its newest readable checkpoint."""
+    return Run(open_run(Path(path), quiet=quiet))

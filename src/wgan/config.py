@@ -1,0 +1,227 @@
+"""One typed, validated run config. Presets and `--set key=value` are diffs on its defaults.
+
+The defaults are WGAN-GP as Gulrajani et al. (2017) give it: lambda 10, n_critic 5, Adam 1e-4 with
+betas (0, 0.9). Every field has its default and a comment here; cross-field checks live in
+`Config._check_combinations`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from wgan.errors import UserError
+
+TOY_DATASETS = ("8gaussians", "25gaussians", "swissroll")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Section):
+    # A built-in toy distribution, or "points" for a user's file of (n, d) points (.npy or .csv).
+    name: Literal["8gaussians", "25gaussians", "swissroll", "points"] = "8gaussians"
+    path: str | None = None  # the data file, for name "points"
+    holdout_fraction: float = Field(0.2, gt=0.0, lt=1.0)  # share of a file kept out for evaluation
+
+
+class ModelConfig(_Section):
+    arch: Literal["mlp"] = "mlp"
+    latent_dim: int = Field(2, ge=1)  # size of z ~ N(0, I)
+    generator_width: int = Field(512, ge=1)
+    generator_depth: int = Field(3, ge=1)  # hidden layers
+    critic_width: int = Field(512, ge=1)
+    critic_depth: int = Field(3, ge=1)
+    activation: Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh"] = "relu"
+
+
+class LipschitzConfig(_Section):
+    # gp: two-sided penalty lambda * (||grad f(x_hat)|| - 1)^2 on random interpolates;
+    # gp-one-sided: lambda * max(0, ||grad|| - 1)^2; clip: clamp every critic weight to [-clip, clip].
+    method: Literal["gp", "gp-one-sided", "clip", "none"] = "gp"
+    gp_lambda: float = Field(10.0, ge=0.0)
+    clip: float = Field(0.01, gt=0.0)
+
+
+class OptimizerConfig(_Section):
+    name: Literal["adam", "rmsprop"] = "adam"
+    lr_generator: float = Field(1e-4, gt=0.0)
+    lr_critic: float = Field(1e-4, gt=0.0)
+    betas: tuple[float, float] = (0.0, 0.9)  # Adam only
+    lr_decay: Literal["constant", "linear"] = "constant"  # linear: to zero at the last step
+
+
+class EvalConfig(_Section):
+    every: int = Field(500, ge=1)  # generator steps between evaluations
+    n: int = Field(2000, ge=10)  # samples per side for the exact W1
+
+
+class CheckpointConfig(_Section):
+    every: int = Field(1000, ge=1)  # generator steps between checkpoints
+    keep: int = Field(3, ge=1)  # the newest checkpoints kept on disk
+
+
+class LogConfig(_Section):
+    every: int = Field(10, ge=1)  # generator steps between lines of metrics.jsonl
+
+
+class Config(_Section):
+    name: str = "8gaussians-wgan-gp"
+    description: str = ""
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = (
+        "auto"  # auto: bf16 where the hardware runs it natively
+    )
+    steps: int = Field(2000, ge=1)  # generator steps
+    batch_size: int = Field(256, ge=1)
+    n_critic: int = Field(5, ge=1)  # critic steps per generator step
+    loss: Literal["wasserstein"] = "wasserstein"
+    ema_decay: float | None = Field(None, ge=0.0, lt=1.0)  # EMA of the generator's weights
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    lipschitz: LipschitzConfig = LipschitzConfig()
+    optimizer: OptimizerConfig = OptimizerConfig()
+    eval: EvalConfig = EvalConfig()
+    checkpoint: CheckpointConfig = CheckpointConfig()
+    log: LogConfig = LogConfig()
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Config:
+        if self.data.name == "points" and not self.data.path:
+            raise ValueError("data.name 'points' needs data.path (or --data FILE)")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def fingerprint(self) -> str:
+        """A hash of what fixes the shapes of the models, to refuse foreign checkpoints."""
+        shape_keys = {"model": self.model.model_dump(mode="json"), "data": self.data.name}
+        return hashlib.sha256(json.dumps(shape_keys, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _known_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    keys = []
+    for name, field in model.model_fields.items():
+        keys.append(prefix + name)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys.extend(_known_keys(annotation, prefix + name + "."))
+    return keys
+
+
+def _check_unknown_keys(raw: dict[str, Any], model: type[BaseModel], prefix: str = "") -> None:
+    for key, value in raw.items():
+        if key not in model.model_fields:
+            known = _known_keys(model, prefix)
+            guess = difflib.get_close_matches(prefix + str(key), known, n=1, cutoff=0.5)
+            hint = (
+                f" (did you mean '{guess[0]}'?)" if guess else f"; known keys: {', '.join(known)}"
+            )
+            raise UserError(f"config: unknown key '{prefix}{key}'{hint}")
+        annotation = model.model_fields[key].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if not isinstance(value, dict):
+                raise UserError(f"config: '{prefix}{key}' is a section; give it as a mapping")
+            _check_unknown_keys(value, annotation, prefix + key + ".")
+
+
+def _describe(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "config"
+    value = error.get("input")
+    shown = "" if isinstance(value, dict) else f" (got {value!r})"
+    return f"config: {where}: {error['msg']}{shown}"
+
+
+def build_config(raw: dict[str, Any]) -> Config:
+    """Validate a nested mapping into a Config; every problem becomes a UserError naming the key."""
+    _check_unknown_keys(raw, Config)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as err:
+        raise UserError(_describe(err.errors()[0])) from None
+
+
+def merge(base: dict[str, Any], diff: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge `diff` onto `base` (a new dict; neither input changes)."""
+    out = dict(base)
+    for key, value in diff.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """Turn `a.b=value` into {"a": {"b": value}}, the value parsed as YAML (so 1e-4, true, [0, 0.9])."""
+    key, sep, value_text = text.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"--set expects key=value, got {text!r}")
+    try:
+        value = yaml.safe_load(value_text) if value_text.strip() else None
+    except yaml.YAMLError:
+        value = value_text
+    if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as text
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    nested: dict[str, Any] = {}
+    cursor = nested
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        cursor = cursor.setdefault(part, {})
+    cursor[parts[-1]] = value
+    return nested
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"config file {path} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise UserError(f"config file {path} is not valid YAML: {err}") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise UserError(f"config file {path} must hold a mapping of keys to values")
+    return raw
+
+
+def load_config(
+    source: str | Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    **fields: Any,
+) -> Config:
+    """A config from a preset name or a YAML file (default: the default preset), then overrides.
+
+    `overrides` are `key=value` strings as on the command line; `fields` are keyword diffs, e.g.
+    `load_config("8gaussians-wgan-gp", steps=100, lipschitz={"method": "clip"})`.
+    """
+    from wgan.presets import DEFAULT_PRESET, preset_path
+
+    if source is None:
+        source = DEFAULT_PRESET
+    path = Path(source)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        raw = read_yaml(path)
+        raw.setdefault("name", path.stem)
+    else:
+        raw = read_yaml(preset_path(str(source)))
+    for text in overrides:
+        raw = merge(raw, parse_override(text))
+    return build_config(merge(raw, fields))
+
+
+def save_config(config: Config, path: Path) -> None:
+    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))

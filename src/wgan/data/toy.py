@@ -1,0 +1,65 @@
+"""The 2-D toy distributions of the WGAN-GP paper's code (gan_toy.py), sampled with torch.
+
+8 Gaussians: centres on the circle of radius 2, std 0.02, all divided by 1.414.
+25 Gaussians: centres {-4, -2, 0, 2, 4}^2, std 0.05, divided by 2.828.
+Swiss roll: scikit-learn's `make_swiss_roll(noise=0.25)`, columns 0 and 2, divided by 7.5; the same
+formula is drawn here with torch so that one generator fixes every random number of a run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class Modes:
+    """The components of a Gaussian mixture: centres (k, d) and the common standard deviation."""
+
+    centres: Tensor
+    std: float
+
+
+def _eight_centres() -> Tensor:
+    s = 1.0 / math.sqrt(2.0)
+    unit = [(1, 0), (-1, 0), (0, 1), (0, -1), (s, s), (s, -s), (-s, s), (-s, -s)]
+    return 2.0 * torch.tensor(unit, dtype=torch.float64)
+
+
+def _twentyfive_centres() -> Tensor:
+    grid = torch.arange(-2, 3, dtype=torch.float64) * 2.0
+    return torch.cartesian_prod(grid, grid)
+
+
+class ToyDistribution:
+    """A named 2-D distribution with an exact sampler and, for mixtures, its modes."""
+
+    dim = 2
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        if name == "8gaussians":
+            self.modes: Modes | None = Modes(_eight_centres() / 1.414, 0.02 / 1.414)
+        elif name == "25gaussians":
+            self.modes = Modes(_twentyfive_centres() / 2.828, 0.05 / 2.828)
+        elif name == "swissroll":
+            self.modes = None
+        else:
+            raise ValueError(f"unknown toy distribution {name!r}")
+
+    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+        """n points, (n, 2) float32 on the generator's device."""
+        device = generator.device
+        if self.modes is not None:
+            centres = self.modes.centres.to(device=device, dtype=torch.float32)
+            which = torch.randint(len(centres), (n,), generator=generator, device=device)
+            noise = torch.randn(n, 2, generator=generator, device=device)
+            return centres[which] + self.modes.std * noise
+        # make_swiss_roll: t = 1.5 pi (1 + 2u), (x, y, z) = (t cos t, 21 v, t sin t) + 0.25 N(0, I)
+        u = torch.rand(n, generator=generator, device=device)
+        t = 1.5 * math.pi * (1.0 + 2.0 * u)
+        noise = 0.25 * torch.randn(n, 2, generator=generator, device=device)
+        return (torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1) + noise) / 7.5

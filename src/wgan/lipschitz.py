@@ -1,0 +1,47 @@
+"""Ways to keep the critic (close to) 1-Lipschitz: weight clipping and the gradient penalty."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
+    """x_hat = eps * real + (1 - eps) * fake, with eps (B,) broadcast over a sample of any rank."""
+    eps = eps.reshape(-1, *([1] * (real.dim() - 1))).to(real.dtype)
+    return eps * real + (1.0 - eps) * fake
+
+
+def gradient_penalty(
+    critic: nn.Module,
+    real: Tensor,
+    fake: Tensor,
+    *,
+    eps: Tensor,
+    target: float = 1.0,
+    one_sided: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """The WGAN-GP penalty (without lambda) and the gradient norms it was computed from.
+
+    penalty = mean_i (||grad f(x_hat_i)|| - target)^2, or mean_i max(0, ||grad|| - target)^2 when
+    `one_sided`; x_hat_i = eps_i real_i + (1 - eps_i) fake_i. The graph is kept (create_graph), so
+    the penalty's gradient reaches the critic's parameters. The norm is taken in fp32 (or wider)
+    even when the critic runs under bf16 autocast. Returns (penalty scalar, norms (B,)).
+    """
+    x_hat = interpolate(real.detach(), fake.detach(), eps).requires_grad_(True)
+    scores = critic(x_hat)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    norms = grad.to(torch.promote_types(grad.dtype, torch.float32)).flatten(1).norm(dim=1)  # (B,)
+    excess = norms - target
+    if one_sided:
+        excess = excess.clamp(min=0.0)
+    return excess.square().mean(), norms
+
+
+@torch.no_grad()
+def clip_weights_(critic: nn.Module, bound: float) -> None:
+    """Clamp every parameter of the critic to [-bound, bound], in place (WGAN, Algorithm 1)."""
+    if bound <= 0:
+        raise ValueError(f"bound must be positive, got {bound}")
+    for param in critic.parameters():
+        param.clamp_(-bound, bound)

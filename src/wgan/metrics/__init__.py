@@ -1,0 +1,1 @@
+"""Measures of how close generated samples are to real ones."""

@@ -1,0 +1,61 @@
+"""The progress bar of a training run: step, critic W estimate, penalty, exact W1 and steps/s."""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+
+class TrainingProgress:
+    """A rich progress bar on a terminal; one plain line per evaluation elsewhere (logs, CI)."""
+
+    def __init__(self, start: int, total: int, *, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.console = Console(stderr=True)
+        self.interactive = self.console.is_terminal and not quiet
+        self.fields: dict[str, Any] = {"w": "", "gp": "", "w1": "", "speed": ""}
+        self.progress = Progress(
+            TextColumn("[bold]train"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[w]} {task.fields[gp]} {task.fields[w1]} {task.fields[speed]}"),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=not self.interactive,
+        )
+        self.task = self.progress.add_task("train", total=total, completed=start, **self.fields)
+
+    def __enter__(self) -> TrainingProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.progress.stop()
+
+    def advance(self, step: int) -> None:
+        self.progress.update(self.task, completed=step)
+
+    def update(self, record: dict[str, Any]) -> None:
+        if record["kind"] == "train":
+            self.fields["w"] = f"W est {record['critic_w_estimate']:.4f}"
+            if "penalty" in record:
+                self.fields["gp"] = f"GP {record['penalty']:.4f}"
+            if record.get("steps_per_s"):
+                self.fields["speed"] = f"{record['steps_per_s']:.1f} it/s"
+        elif record["kind"] == "eval":
+            self.fields["w1"] = f"W1 {record['w1']:.4f} (floor {record['w1_noise_floor']:.4f})"
+            if not self.interactive and not self.quiet:
+                print(
+                    f"step {record['step']}: {self.fields['w']} {self.fields['w1']}",
+                    file=sys.stderr,
+                )
+        self.progress.update(self.task, **self.fields)

@@ -1,0 +1,32 @@
+"""Shared fixtures: tiny configs that train in well under a second."""
+
+from __future__ import annotations
+
+import pytest
+
+from wgan.config import Config, load_config
+
+
+def tiny_config(**fields: object) -> Config:
+    """The default preset shrunk to a toy: width 32, batch 32, fp32, a few steps."""
+    base: dict[str, object] = {
+        "steps": 6,
+        "batch_size": 32,
+        "precision": "fp32",
+        "device": "cpu",
+        "model": {
+            "generator_width": 32,
+            "critic_width": 32,
+            "generator_depth": 2,
+            "critic_depth": 2,
+        },
+        "eval": {"every": 3, "n": 200},
+        "checkpoint": {"every": 3, "keep": 2},
+        "log": {"every": 2},
+    }
+    return load_config(None, **{**base, **fields})
+
+
+@pytest.fixture
+def tiny() -> Config:
+    return tiny_config()

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wgan.config import Config, load_config, parse_override
+from wgan.errors import UserError
+from wgan.presets import DEFAULT_PRESET, preset_descriptions, preset_names
+
+
+def test_defaults_are_wgan_gp_of_the_paper() -> None:
+    config = Config()
+    assert config.lipschitz.method == "gp"
+    assert config.lipschitz.gp_lambda == 10.0
+    assert config.n_critic == 5
+    assert config.optimizer.name == "adam"
+    assert config.optimizer.betas == (0.0, 0.9)
+    assert config.optimizer.lr_critic == 1e-4
+
+
+def test_every_preset_loads_and_has_a_description() -> None:
+    names = preset_names()
+    assert DEFAULT_PRESET in names
+    for name, description in preset_descriptions():
+        assert load_config(name).name == name
+        assert description and "\n" not in description
+
+
+@pytest.mark.parametrize("dataset", ["8gaussians", "25gaussians", "swissroll"])
+def test_clip_presets_follow_algorithm_1(dataset: str) -> None:
+    config = load_config(f"{dataset}-wgan-clip")
+    assert config.lipschitz.method == "clip"
+    assert config.lipschitz.clip == 0.01
+    assert config.optimizer.name == "rmsprop"
+    assert config.optimizer.lr_critic == config.optimizer.lr_generator == 5e-5
+    assert config.batch_size == 64
+    assert config.n_critic == 5
+
+
+def test_paper_preset_is_the_paper_code() -> None:
+    config = load_config("8gaussians-wgan-gp-paper")
+    assert (config.model.critic_width, config.model.critic_depth) == (512, 3)
+    assert (config.model.generator_width, config.model.generator_depth) == (512, 3)
+    assert config.batch_size == 256
+    assert config.lipschitz.gp_lambda == 0.1
+    assert config.optimizer.betas == (0.5, 0.9)
+    assert config.optimizer.lr_critic == 1e-4
+    assert config.n_critic == 5
+
+
+def test_overrides_are_parsed_as_yaml() -> None:
+    assert parse_override("lipschitz.gp_lambda=1e-1") == {"lipschitz": {"gp_lambda": 0.1}}
+    assert parse_override("optimizer.betas=[0, 0.9]") == {"optimizer": {"betas": [0, 0.9]}}
+    config = load_config(None, ["steps=7", "lipschitz.method=clip"])
+    assert config.steps == 7
+    assert config.lipschitz.method == "clip"
+
+
+def test_unknown_key_names_the_nearest_one() -> None:
+    with pytest.raises(UserError, match=r"unknown key 'lipschitz.gp_lamda'.*'lipschitz.gp_lambda'"):
+        load_config(None, ["lipschitz.gp_lamda=1"])
+    with pytest.raises(UserError, match=r"unknown key 'n_crtic'.*'n_critic'"):
+        load_config(None, ["n_crtic=3"])
+
+
+def test_bad_values_name_the_key_and_the_allowed_values() -> None:
+    with pytest.raises(UserError, match=r"lipschitz.method.*'gp'.*'clip'"):
+        load_config(None, ["lipschitz.method=gq"])
+    with pytest.raises(UserError, match=r"n_critic.*greater than or equal to 1"):
+        load_config(None, ["n_critic=0"])
+    with pytest.raises(UserError, match=r"lipschitz.gp_lambda"):
+        load_config(None, ["lipschitz.gp_lambda=-1"])
+    with pytest.raises(UserError, match=r"batch_size"):
+        load_config(None, ["batch_size=many"])
+
+
+def test_set_without_equals_is_an_error() -> None:
+    with pytest.raises(UserError, match="key=value"):
+        load_config(None, ["steps"])
+
+
+def test_unknown_preset_suggests_a_name() -> None:
+    with pytest.raises(UserError, match="did you mean '8gaussians-wgan-gp'"):
+        load_config("8gausians-wgan-gp")
+
+
+def test_yaml_file_config(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("steps: 9\nlipschitz: {method: gp-one-sided}\n")
+    config = load_config(path)
+    assert (config.name, config.steps, config.lipschitz.method) == ("mine", 9, "gp-one-sided")
+    path.write_text("- a list\n")
+    with pytest.raises(UserError, match="mapping"):
+        load_config(path)
+    path.write_text("steps: [unclosed\n")
+    with pytest.raises(UserError, match="not valid YAML"):
+        load_config(path)
+
+
+def test_points_data_needs_a_path() -> None:
+    with pytest.raises(UserError, match=r"data\.path"):
+        load_config(None, ["data.name=points"])
+
+
+def test_fingerprint_follows_model_shapes_only() -> None:
+    base = Config()
+    assert base.fingerprint() == load_config(None, ["steps=5", "seed=3"]).fingerprint()
+    assert base.fingerprint() != load_config(None, ["model.critic_width=64"]).fingerprint()

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import tiny_config
+from wgan.errors import UserError
+from wgan.train import NonFiniteLossError, Trainer, open_run, start_run
+
+
+def _params(trainer: Trainer) -> list[torch.Tensor]:
+    tensors = [*trainer.generator.state_dict().values(), *trainer.critic.state_dict().values()]
+    for opt in (trainer.g_opt, trainer.d_opt):
+        for state in opt.state_dict()["state"].values():
+            tensors += [v for v in state.values() if isinstance(v, torch.Tensor)]
+    return tensors
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("method", ["gp", "clip"])
+def test_resumed_run_equals_uninterrupted_run_to_the_bit(
+    tmp_path: Path, precision: str, method: str
+) -> None:
+    config = tiny_config(steps=8, precision=precision, lipschitz={"method": method}, ema_decay=0.9)
+    straight = start_run(config, tmp_path / "straight", quiet=True)
+    straight.train(8)
+    halted = start_run(config.model_copy(update={"steps": 4}), tmp_path / "halted", quiet=True)
+    halted.train(4)
+    resumed = open_run(tmp_path / "halted", steps=8, quiet=True)
+    assert resumed.step == 4
+    resumed.train(8)
+    for a, b in zip(_params(straight), _params(resumed), strict=True):
+        assert torch.equal(a, b)
+    lines = [
+        json.loads(s) for s in (tmp_path / "halted" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert [r["step"] for r in lines if r["kind"] == "eval"] == [3, 4, 6, 8]
+
+
+def test_resume_on_a_points_file_keeps_the_data_order(tmp_path: Path) -> None:
+    path = tmp_path / "points.npy"
+    np.save(path, np.random.default_rng(0).normal(size=(90, 3)))
+    # 72 training points, batch 32: epochs end mid-run, across the resume.
+    config = tiny_config(steps=6, n_critic=2, data={"name": "points", "path": str(path)})
+    straight = start_run(config, tmp_path / "a", quiet=True)
+    straight.train(6)
+    halted = start_run(config.model_copy(update={"steps": 3}), tmp_path / "b", quiet=True)
+    halted.train(3)
+    resumed = open_run(tmp_path / "b", steps=6, quiet=True)
+    resumed.train(6)
+    for a, b in zip(_params(straight), _params(resumed), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_clipping_keeps_critic_weights_in_bounds(tmp_path: Path) -> None:
+    config = tiny_config(lipschitz={"method": "clip", "clip": 0.01}, optimizer={"name": "rmsprop"})
+    trainer = start_run(config, tmp_path / "run", quiet=True)
+    for _ in range(3):
+        trainer.train_step()
+        for p in trainer.critic.parameters():
+            assert p.abs().max() <= 0.01
+
+
+def test_generator_step_leaves_the_critic_untouched(tmp_path: Path) -> None:
+    trainer = Trainer(tiny_config(), tmp_path, quiet=True)
+    before = [p.detach().clone() for p in trainer.critic.parameters()]
+    trainer.generator_step()
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.critic.parameters(), strict=True))
+    assert all(p.grad is None for p in trainer.critic.parameters())
+    assert all(p.requires_grad for p in trainer.critic.parameters())
+
+
+def test_training_lowers_exact_w1(tmp_path: Path) -> None:
+    config = tiny_config(
+        steps=300,
+        batch_size=128,
+        model={
+            "generator_width": 128,
+            "critic_width": 128,
+            "generator_depth": 2,
+            "critic_depth": 2,
+        },
+        lipschitz={"method": "gp", "gp_lambda": 1.0},
+        optimizer={"lr_generator": 1e-3, "lr_critic": 1e-3, "betas": [0.5, 0.9]},
+        eval={"every": 1000, "n": 500},
+        checkpoint={"every": 1000},
+        log={"every": 50},
+    )
+    trainer = start_run(config, tmp_path / "run", quiet=True)
+    start = trainer.evaluate()
+    trainer.train(300)
+    end = trainer.evaluate()
+    assert end["w1"] < 0.4 * start["w1"], (start, end)
+    assert end["modes_covered"] >= 6
+
+
+def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    trainer = start_run(tiny_config(steps=9), tmp_path / "run", quiet=True)
+    trainer.train(3)
+    good = sorted((tmp_path / "run" / "checkpoints").iterdir())
+    with torch.no_grad():
+        trainer.critic[0].weight.fill_(float("nan"))
+    with pytest.raises(NonFiniteLossError, match="NaN or inf before step 4"):
+        trainer.train(9)
+    assert sorted((tmp_path / "run" / "checkpoints").iterdir()) == good
+    assert open_run(tmp_path / "run", quiet=True).step == 3
+
+
+def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
+    trainer = start_run(tiny_config(), tmp_path / "run", quiet=True)
+    trainer.train(3)
+    metrics = (tmp_path / "run" / "metrics.jsonl").read_text()
+    with pytest.raises(UserError, match="already holds a run"):
+        start_run(tiny_config(), tmp_path / "run", quiet=True)
+    assert (tmp_path / "run" / "metrics.jsonl").read_text() == metrics
+    start_run(tiny_config(), tmp_path / "run", overwrite=True, quiet=True)
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_checkpoint_from_another_model_is_refused(tmp_path: Path) -> None:
+    start_run(tiny_config(), tmp_path / "run", quiet=True).train(3)
+    config_file = tmp_path / "run" / "config.yaml"
+    config_file.write_text(config_file.read_text().replace("critic_width: 32", "critic_width: 16"))
+    with pytest.raises(UserError, match="different model"):
+        open_run(tmp_path / "run", quiet=True)
+
+
+def test_batch_larger_than_the_data_is_refused_before_writing(tmp_path: Path) -> None:
+    path = tmp_path / "few.npy"
+    np.save(path, np.zeros((20, 2)))
+    config = tiny_config(data={"name": "points", "path": str(path)})
+    with pytest.raises(UserError, match="batch_size 32 is larger than the 16 training samples"):
+        start_run(config, tmp_path / "run", quiet=True)
+    assert not (tmp_path / "run").exists()
+
+
+def test_evaluation_keys_and_mode_coverage(tmp_path: Path) -> None:
+    trainer = Trainer(tiny_config(), tmp_path, quiet=True)
+    result = trainer.evaluate()
+    assert set(result) == {
+        "step", "w1", "w1_noise_floor", "critic_w_estimate", "modes_covered", "modes_total", "high_quality"
+    }  # fmt: skip
+    assert result["modes_total"] == 8
+    assert 0 < result["w1_noise_floor"] < result["w1"]
