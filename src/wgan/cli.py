@@ -148,9 +148,16 @@ def _demo_training(out: Path | None) -> int:
     return _train_to_end(run, config.steps)
 
 
+def _demo_distances(out: Path | None) -> int:
+    from wgan.distances.demo import run_demo
+
+    return run_demo(out)
+
+
 # `wgan demo TOPIC`: each topic writes its figures and tables into an output directory.
 DEMOS: dict[str, tuple[str, Callable[[Path | None], int]]] = {
     "training": ("train the default preset and write its report", _demo_training),
+    "distances": ("KL, JS, TV and W on textbook examples, against closed forms", _demo_distances),
 }
 
 
@@ -161,6 +168,59 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar (default: shown)")
+
+
+def _cmd_distance(args: argparse.Namespace) -> int:
+    from wgan.distances.command import DistanceRequest, run_distance
+
+    return run_distance(
+        DistanceRequest(
+            a=args.a,
+            b=args.b,
+            method=args.method,
+            p=args.p,
+            reg=args.reg,
+            n_projections=args.n_projections,
+            seed=args.seed,
+            as_json=args.json,
+        )
+    )
+
+
+def _add_distance_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dist = sub.add_parser(
+        "distance",
+        help="Wasserstein distance between two point files (.npy or .csv)",
+        description="W_p between the point clouds in two files (.npy arrays or .csv text, one "
+        "point a row; a CSV may start with one header row). Uniform weights.",
+    )
+    dist.add_argument("a", type=Path, metavar="A", help="first point file (.npy or .csv)")
+    dist.add_argument("b", type=Path, metavar="B", help="second point file (.npy or .csv)")
+    dist.add_argument(
+        "--method",
+        choices=["exact", "sinkhorn", "sliced"],
+        default="exact",
+        help="exact linear program, entropic (Sinkhorn) or sliced (default: exact)",
+    )
+    dist.add_argument("--p", type=float, default=1.0, help="order of W_p, >= 1 (default: 1)")
+    dist.add_argument(
+        "--reg",
+        type=float,
+        default=None,
+        help="Sinkhorn regularisation in units of the cost "
+        "(default: 1%% of the mean cost between the clouds)",
+    )
+    dist.add_argument(
+        "--n-projections",
+        type=int,
+        default=None,
+        help="number of random directions for --method sliced (default: 200)",
+    )
+    dist.add_argument(
+        "--seed", type=int, default=0, help="seed of the sliced directions (default: 0)"
+    )
+    dist.add_argument("--json", action="store_true", help="print one JSON object")
+    dist.set_defaults(func=_cmd_distance)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, help="output directory (default: runs/demo*)"
     )
     demo.set_defaults(func=_cmd_demo)
+    _add_distance_parser(sub)
     return parser
 
 
