@@ -34,9 +34,9 @@ def check_finite(arr: FloatArray, name: str) -> None:
     bad = ~np.isfinite(arr)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
-        kind = "NaN" if np.isnan(arr[where]) else "infinite"
+        kind = "a NaN" if np.isnan(arr[where]) else "an infinite"
         index = where[0] if len(where) == 1 else where
-        raise ValueError(f"{name} has a {kind} value at index {index}")
+        raise ValueError(f"{name} has {kind} value at index {index}")
 
 
 def check_points(x: Any, name: str) -> FloatArray:

@@ -46,8 +46,9 @@ class OTResult:
         ``f[i] + g[j] <= C[i, j]`` for all i, j and ``a @ f + b @ g == cost``. Centred so that
         ``a @ f == b @ g``.
     converged : bool
-        False if the network simplex hit its iteration limit; ``plan`` is then feasible but
-        not optimal, so ``cost`` is an upper bound.
+        False if the network simplex hit its iteration limit. The result is then not usable:
+        the solver stops with part of the mass still on its artificial arcs, so ``plan`` may
+        not meet the marginals and ``cost`` is not a bound on W_p^p either way.
     p : float
         The order of the distance.
     """
@@ -74,7 +75,7 @@ def default_max_iter(n: int, m: int) -> int:
 def _warn_not_converged(max_iter: int, status: str | None) -> None:
     warnings.warn(
         f"the network simplex stopped at its iteration limit ({max_iter}) before reaching "
-        f"the optimum ({status}); the result is an upper bound on W_p^p. "
+        f"the optimum ({status}); the value returned is not W_p. "
         "Pass a larger max_iter to wasserstein_exact.",
         ConvergenceWarning,
         stacklevel=3,

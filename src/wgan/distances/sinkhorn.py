@@ -92,7 +92,8 @@ def wasserstein_sinkhorn(
 
     by Sinkhorn's matrix scaling (POT), and reports the transport cost of that plan raised to
     1/p: :math:`(\langle P_\varepsilon, C \rangle)^{1/p}`. The entropy term is not included.
-    Because :math:`P_\varepsilon` is a feasible plan, the value is never below the exact W_p;
+    Once converged, :math:`P_\varepsilon` is a feasible plan, so the value is never below the
+    exact W_p (before that the plan misses its marginals and the value is no bound);
     it tends to W_p as ``reg`` tends to 0, and for large ``reg`` it tends to the cost of the
     independent coupling :math:`a b^\top`. Iterations run in the log domain when
     ``max(C) / reg > 100``, so small ``reg`` does not underflow (but converges slowly).
