@@ -214,7 +214,7 @@ def _add_distance_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
         "--n-projections",
         type=int,
         default=None,
-        help="number of random directions for --method sliced (default: 200)",
+        help="number of random directions for --method sliced (default: 100)",
     )
     dist.add_argument(
         "--seed", type=int, default=0, help="seed of the sliced directions (default: 0)"

@@ -39,7 +39,7 @@ def test_json_sliced_and_sinkhorn(files: Files, capsys: pytest.CaptureFixture[st
     ref = sliced_wasserstein(x, y, seed=3)
     assert out["distance"] == pytest.approx(ref.distance, rel=1e-12)
     assert out["stderr"] == pytest.approx(ref.stderr, rel=1e-12)
-    assert out["n_projections"] == 200 and out["method"] == "sliced"
+    assert out["n_projections"] == 100 and out["method"] == "sliced"
     args = ["distance", str(a), str(b), "--method", "sinkhorn", "--reg", "0.05", "--json"]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)

@@ -96,7 +96,7 @@ hist = arrays(
 ).filter(lambda a: a.sum() > 0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(hist, st.data())
 def test_properties(p: np.ndarray, data: st.DataObject) -> None:
     q = data.draw(
@@ -109,7 +109,7 @@ def test_properties(p: np.ndarray, data: st.DataObject) -> None:
     assert tv(p, q) == pytest.approx(tv(q, p), abs=1e-15)
     assert 0.0 <= js(p, q) <= LOG2
     assert 0.0 <= tv(p, q) <= 1.0
-    assert kl(p, q) >= -1e-12
+    assert kl(p, q) >= 0.0
     # Pinsker: TV <= sqrt(KL / 2); and JS <= TV log 2 (Lin 1991).
     assert tv(p, q) <= math.sqrt(kl(p, q) / 2) + 1e-9
     assert js(p, q) <= tv(p, q) * LOG2 + 1e-12

@@ -40,11 +40,11 @@ def test_above_exact_and_converging_to_it(rng: np.random.Generator) -> None:
         assert gaps[-1] < 0.02 * exact
 
 
-def test_log_domain_for_small_reg(
+def test_log_domain_for_far_apart_clouds(
     rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # max cost / reg is about 150: the iteration runs in the log domain.
-    x, y = rng.normal(size=(40, 2)) * 10, rng.normal(size=(30, 2)) * 10 + 5
+    # Every point is about 50 from the other cloud: 50 / reg = 250 > 200, so log domain.
+    x, y = rng.normal(size=(40, 2)), rng.normal(size=(30, 2)) + np.array([50.0, 0.0])
     calls: list[bool] = []
     solve = sinkhorn_mod._solve
 
@@ -53,17 +53,24 @@ def test_log_domain_for_small_reg(
         return solve(*args, log_domain=log_domain)
 
     monkeypatch.setattr(sinkhorn_mod, "_solve", spy)
-    res = wasserstein_sinkhorn(x, y, reg=0.3)
+    res = wasserstein_sinkhorn(x, y, reg=0.2)
     assert calls == [True]
     assert res.converged
     exact = wasserstein_exact(x, y).distance
-    assert exact - 1e-9 <= res.distance <= 1.02 * exact
-    # The plain iteration on the same problem (forced) agrees where it still works.
-    calls.clear()
+    assert exact - 1e-9 <= res.distance <= exact + 0.05
+    # Forced plain scaling still works here (exp(-250) is a normal float) and agrees.
     monkeypatch.setattr(sinkhorn_mod, "_MAX_COST_OVER_REG_PLAIN", 1e9)
-    plain = wasserstein_sinkhorn(x, y, reg=0.3)
+    calls.clear()
+    assert wasserstein_sinkhorn(x, y, reg=0.2).distance == pytest.approx(res.distance, rel=1e-9)
     assert calls == [False]
-    assert plain.distance == pytest.approx(res.distance, rel=1e-7)
+    # At 500 apart exp(-C / reg) underflows to 0: the plain iteration breaks down and the
+    # log-domain one takes over.
+    calls.clear()
+    far = wasserstein_sinkhorn(x, y + np.array([450.0, 0.0]), reg=0.2)
+    assert calls == [False, True]
+    assert far.converged
+    far_exact = wasserstein_exact(x, y + np.array([450.0, 0.0])).distance
+    assert far_exact - 1e-9 <= far.distance <= far_exact + 0.05
 
 
 def test_zero_weights_are_dropped(rng: np.random.Generator) -> None:

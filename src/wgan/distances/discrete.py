@@ -74,7 +74,8 @@ def kl(p: Any, q: Any, *, base: float | None = None) -> float:
     Cover & Thomas, *Elements of Information Theory*, 2nd ed., eq. (2.26).
     """
     p_n, q_n = _pair(p, q)
-    return _kl(p_n, q_n) / _log_base(base)
+    # KL >= 0 (Gibbs' inequality); rounding can leave a few ulps below 0 when p == q.
+    return max(_kl(p_n, q_n), 0.0) / _log_base(base)
 
 
 def js(p: Any, q: Any, *, base: float | None = None) -> float:

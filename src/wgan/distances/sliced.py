@@ -19,7 +19,7 @@ from wgan.distances.one_d import wasserstein_1d_pp
 
 __all__ = ["DEFAULT_N_PROJECTIONS", "SlicedResult", "sliced_wasserstein"]
 
-DEFAULT_N_PROJECTIONS = 200
+DEFAULT_N_PROJECTIONS = 100
 
 # Project at most this many (point, direction) pairs at once, to bound memory (8 bytes each).
 _CHUNK_ENTRIES = 4_000_000
@@ -151,7 +151,7 @@ def sliced_wasserstein(
     p : float, default 1
         Order, p >= 1.
     n_projections : int, optional
-        Number L of random directions, at least 2 (default 200).
+        Number L of random directions, at least 2 (default 100).
     seed : int, numpy Generator or None, default 0
         Seed of the directions; the default gives the same estimate on every call, None draws
         fresh ones.

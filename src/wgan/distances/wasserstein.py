@@ -48,7 +48,7 @@ def wasserstein(
         The transport cost of the entropic plan, ``reg`` required; at least the exact value,
         close to it for small ``reg``. See :func:`wasserstein_sinkhorn`.
     ``"sliced"``
-        The sliced distance SW_p from ``n_projections`` random directions (default 200),
+        The sliced distance SW_p from ``n_projections`` random directions (default 100),
         seeded by ``seed``. SW_p <= W_p is a different distance, not an approximation of W_p.
         For its standard error use :func:`sliced_wasserstein`.
 
