@@ -22,7 +22,7 @@ __all__ = ["DEFAULT_N_PROJECTIONS", "SlicedResult", "sliced_wasserstein"]
 DEFAULT_N_PROJECTIONS = 100
 
 # Project at most this many (point, direction) pairs at once, to bound memory (8 bytes each).
-_CHUNK_ENTRIES = 4_000_000
+_CHUNK_ENTRIES = 500_000
 
 
 @dataclass(frozen=True)
