@@ -92,6 +92,23 @@ def test_primal_and_dual_match_linprog(rng: np.random.Generator, kind: str, p: f
         assert wasserstein(x, y, a, b, p=p) == pytest.approx(res.distance, rel=1e-12, abs=1e-14)
 
 
+def test_dual_potentials_give_an_optimal_1_lipschitz_critic(rng: np.random.Generator) -> None:
+    # Kantorovich-Rubinstein: W1 = sup over 1-Lipschitz phi of E_P phi - E_Q phi. From the LP
+    # potentials, phi(z) = min_j ||z - y_j|| - g_j is 1-Lipschitz and attains the supremum.
+    x, y = rng.normal(size=(40, 2)), rng.normal(size=(30, 2)) + np.array([1.0, 0.5])
+    a, b = rng.random(40), rng.random(30)
+    a, b = a / a.sum(), b / b.sum()
+    res = wasserstein_exact(x, y, a, b)
+
+    def phi(z: np.ndarray) -> np.ndarray:
+        return (cdist(z, y) - res.g[None, :]).min(axis=1)
+
+    assert float(a @ phi(x) - b @ phi(y)) == pytest.approx(res.distance, rel=1e-10)
+    z1, z2 = rng.normal(size=(500, 2)) * 3, rng.normal(size=(500, 2)) * 3
+    ratio = np.abs(phi(z1) - phi(z2)) / np.linalg.norm(z1 - z2, axis=1)
+    assert ratio.max() <= 1.0 + 1e-12
+
+
 def test_matches_pot_on_larger_clouds(rng: np.random.Generator) -> None:
     for d in (2, 3, 10):
         x, y = rng.normal(size=(300, d)), rng.uniform(-1, 2, size=(250, d))

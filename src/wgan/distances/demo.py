@@ -289,9 +289,8 @@ def _markdown(rows: list[Row]) -> str:
         "| --- | --- | ---: | ---: | --- |",
     ]
     for r in rows:
-        lines.append(
-            f"| {r.example} | {r.quantity} | {_fmt(r.closed_form)} | {_fmt(r.computed)} | {r.how} |"
-        )
+        cells = [r.example, r.quantity, _fmt(r.closed_form), _fmt(r.computed), r.how]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
