@@ -192,6 +192,10 @@ def test_torch_tensors(rng: np.random.Generator) -> None:
     assert wasserstein(tx.float(), torch.tensor(y).float()) == pytest.approx(ref, rel=1e-6)
     res = wasserstein_exact(tx, torch.tensor(y), torch.ones(30), torch.ones(20))
     assert res.distance == pytest.approx(ref, rel=1e-12)
+    bf16 = wasserstein(tx.bfloat16(), torch.tensor(y).bfloat16())
+    assert bf16 == pytest.approx(ref, rel=2e-2)
+    with pytest.raises(ValueError, match="x must be real"):
+        wasserstein(torch.zeros(3, 2, dtype=torch.complex64), y)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,10 @@ FloatArray = NDArray[np.float64]
 def to_numpy(x: Any, name: str) -> FloatArray:
     """Return ``x`` (array-like or torch tensor) as a float64 NumPy array, else ``ValueError``."""
     if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch tensor, without importing torch
-        x = x.detach().cpu().numpy()
+        tensor = x.detach().cpu()
+        if tensor.is_complex():
+            raise ValueError(f"{name} must be real, got a complex tensor")
+        x = tensor.double().numpy()  # also for dtypes NumPy lacks, such as bfloat16
     arr = np.asarray(x)
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
