@@ -68,7 +68,7 @@ def test_presets_lists_one_a_line(capsys: pytest.CaptureFixture[str]) -> None:
         (["train", "--set", "lipschitz.gp_lamda=1"], "did you mean 'lipschitz.gp_lambda'"),
         (["train", "--set", "n_critic=0"], "n_critic"),
         (["train", "nosuchpreset"], "no preset or config file"),
-        (["train", "--data", "missing.npy"], "does not exist"),
+        (["train", "--data", "missing.npy"], "no such file"),
         (["resume", "nowhere"], "not a wgan run"),
         (["sample", "nowhere", "-o", "x.npy"], "not a wgan run"),
     ],

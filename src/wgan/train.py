@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from wgan import losses
 from wgan.checkpoint import checkpoint_path, load_latest, prune_checkpoints, save_checkpoint
 from wgan.config import Config, build_config, save_config
-from wgan.data import DataSource, build_source
+from wgan.data.sources import DataSource, build_source
 from wgan.errors import UserError
 from wgan.lipschitz import clip_weights_, gradient_penalty
 from wgan.metrics.modes import mode_coverage

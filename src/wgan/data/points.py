@@ -1,74 +1,156 @@
-"""Point files a user has: .npy or .csv, one point a row, any dimension d >= 1."""
+"""Reading point clouds from files: ``.npy`` arrays and ``.csv`` text, one point a row.
+
+Formats
+-------
+``.npy``
+    A numeric array of shape (n, d), or (n,) for n points on the line. Loaded without pickle.
+``.csv``
+    Comma-separated numbers, one point a row, the same number of columns in every row; a
+    single column is n points on the line. An optional first row of column names (any row
+    whose fields are not all numbers, if it is the first) is skipped. Blank lines and lines
+    starting with ``#`` are ignored.
+
+Every problem (missing file, unknown extension, text in a numeric field, ragged rows, NaN or
+infinity, no points) raises :class:`PointFileError`, a :class:`wgan.errors.UserError` (the CLI
+prints it on one line) that is also a :class:`ValueError`.
+"""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from wgan.errors import UserError
 
+__all__ = ["PointFileError", "load_points"]
 
-def _is_number(cell: str) -> bool:
+
+class PointFileError(UserError, ValueError):
+    """A point file that cannot be read as an (n, d) array of finite numbers."""
+
+
+def load_points(path: str | Path) -> npt.NDArray[np.float64]:
+    """Load a point cloud from a ``.npy`` or ``.csv`` file as an (n, d) float64 array.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; the format follows the extension (see the module docstring).
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+        The points, n >= 1, d >= 1; a one-column file gives d = 1.
+
+    Raises
+    ------
+    PointFileError
+        If the file is missing or unreadable, or does not hold at least one row of finite
+        numbers with the same number of columns in every row. The message names the file and,
+        for CSV, the line.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise PointFileError(f"{file}: no such file")
+    if file.is_dir():
+        raise PointFileError(f"{file}: is a directory, expected a .npy or .csv file of points")
+    suffix = file.suffix.lower()
+    if suffix == ".npy":
+        points = _load_npy(file)
+    elif suffix == ".csv":
+        points = _load_csv(file)
+    else:
+        raise PointFileError(
+            f"{file}: unsupported file type {file.suffix or '(no extension)'!r}; "
+            "use .npy or .csv (one point a row)"
+        )
+    return _check_loaded(points, file)
+
+
+def _load_npy(file: Path) -> npt.NDArray[np.float64]:
     try:
-        float(cell)
+        arr = np.load(file, allow_pickle=False)
+    except ValueError as err:  # pickled object arrays, corrupt headers
+        raise PointFileError(f"{file}: not a numeric .npy array ({err})") from None
+    except (OSError, EOFError) as err:
+        raise PointFileError(f"{file}: cannot read as .npy ({err})") from None
+    if not isinstance(arr, np.ndarray):
+        raise PointFileError(f"{file}: not a single .npy array")
+    if arr.dtype.kind not in "biuf":
+        raise PointFileError(f"{file}: holds values of dtype {arr.dtype}, expected numbers")
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise PointFileError(
+            f"{file}: array of shape {arr.shape}; expected (n, d) points, one point a row"
+        )
+    return np.asarray(arr, dtype=np.float64)
+
+
+def _read_text(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise PointFileError(
+            f"{file}: not a UTF-8 text file; expected comma-separated numbers"
+        ) from None
+    except OSError as err:
+        raise PointFileError(f"{file}: cannot read ({err.strerror or err})") from None
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
     except ValueError:
         return False
     return True
 
 
-def _read_csv(path: Path) -> np.ndarray:
-    with path.open(newline="") as handle:
-        rows = [
-            (line, row)
-            for line, row in enumerate(csv.reader(handle), start=1)
-            if any(cell.strip() for cell in row)
-        ]
-    if rows and not all(_is_number(cell) for cell in rows[0][1]):
-        rows = rows[1:]  # a header line
-    if not rows:
-        raise UserError(
-            f"{path} holds no points; give one point a row, coordinates separated by commas"
-        )
-    width = len(rows[0][1])
-    for line, row in rows:
-        if len(row) != width:
-            raise UserError(f"{path}: line {line} has {len(row)} columns, the first point {width}")
-        for cell in row:
-            if not _is_number(cell):
-                raise UserError(f"{path}: line {line} holds {cell!r}, which is not a number")
-    return np.array([[float(cell) for cell in row] for _, row in rows], dtype=np.float64)
-
-
-def load_points(path: str | Path) -> np.ndarray:
-    """Read an (n, d) float64 array from a .npy or .csv file; every problem is a UserError."""
-    path = Path(path)
-    if not path.exists():
-        raise UserError(f"data file {path} does not exist")
-    if path.is_dir():
-        raise UserError(f"{path} is a directory; give a .npy or .csv file of points")
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
+def _load_csv(file: Path) -> npt.NDArray[np.float64]:
+    text = _read_text(file)
+    rows: list[list[float]] = []
+    n_cols = 0
+    seen_first = False
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = [f.strip() for f in line.split(",")]
+        if not seen_first:
+            seen_first = True
+            if not all(_is_number(f) for f in fields):
+                n_cols = len(fields)  # a header row: column names
+                continue
+        if n_cols == 0:
+            n_cols = len(fields)
+        if len(fields) != n_cols:
+            raise PointFileError(
+                f"{file}: line {line_no} has {len(fields)} values, expected {n_cols} "
+                "(every row must have the same number of columns)"
+            )
         try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as err:
-            raise UserError(f"{path} is not a readable .npy array ({err})") from None
-        if array.dtype.kind not in "biuf":
-            raise UserError(f"{path} holds {array.dtype} values; give numbers")
-        array = np.asarray(array, dtype=np.float64)
-        if array.ndim == 1:
-            array = array[:, None]
-        if array.ndim != 2:
-            raise UserError(f"{path} has shape {array.shape}; points need shape (n, d)")
-    elif suffix == ".csv":
-        array = _read_csv(path)
-    else:
-        raise UserError(f"{path}: unknown point file type '{suffix}'; use .npy or .csv")
-    if array.shape[0] == 0 or array.shape[1] == 0:
-        raise UserError(f"{path} holds no points")
-    bad = ~np.isfinite(array)
+            rows.append([float(f) for f in fields])
+        except ValueError:
+            col = next(i for i, f in enumerate(fields) if not _is_number(f))
+            what = f"{fields[col]!r} is not a number" if fields[col] else "empty field"
+            raise PointFileError(f"{file}: line {line_no}, column {col + 1}: {what}") from None
+    if not rows:
+        raise PointFileError(f"{file}: no points (expected one row of numbers per point)")
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _check_loaded(points: npt.NDArray[np.float64], file: Path) -> npt.NDArray[np.float64]:
+    if points.shape[0] == 0:
+        raise PointFileError(f"{file}: no points")
+    if points.shape[1] == 0:
+        raise PointFileError(f"{file}: points of dimension 0")
+    bad = ~np.isfinite(points)
     if bad.any():
-        row = int(np.argwhere(bad)[0][0])
-        raise UserError(f"{path}: row {row} holds NaN or inf; remove or fix such rows")
-    return array
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        kind = "NaN" if np.isnan(points[row, col]) else "an infinite value"
+        raise PointFileError(
+            f"{file}: point {row + 1} (coordinate {col + 1}) is {kind}; all values must be finite"
+        )
+    return points

@@ -17,7 +17,6 @@ from wgan.distances.closed_forms import (
 )
 from wgan.distances.discrete import js, kl, tv
 from wgan.distances.exact import ConvergenceWarning, OTResult, wasserstein_exact
-from wgan.distances.io import PointFileError, load_points
 from wgan.distances.one_d import wasserstein_1d
 from wgan.distances.sinkhorn import SinkhornResult, wasserstein_sinkhorn
 from wgan.distances.sliced import SlicedResult, sliced_wasserstein
@@ -28,14 +27,12 @@ __all__ = [
     "ClosedForm",
     "ConvergenceWarning",
     "OTResult",
-    "PointFileError",
     "SinkhornResult",
     "SlicedResult",
     "gaussian_w1",
     "gaussian_w2",
     "js",
     "kl",
-    "load_points",
     "parallel_lines",
     "sliced_wasserstein",
     "tv",

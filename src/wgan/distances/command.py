@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from wgan.data.points import load_points
 from wgan.distances._cost import cost_matrix
 from wgan.distances.exact import ConvergenceWarning
-from wgan.distances.io import load_points
 from wgan.distances.sinkhorn import wasserstein_sinkhorn
 from wgan.distances.sliced import DEFAULT_N_PROJECTIONS, sliced_wasserstein
 from wgan.distances.wasserstein import wasserstein

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wgan.distances import PointFileError, load_points
+from wgan.data.points import PointFileError, load_points
 from wgan.errors import UserError
 
 

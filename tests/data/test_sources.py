@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -9,11 +8,9 @@ import torch
 from sklearn.datasets import make_swiss_roll
 
 from wgan.config import load_config
-from wgan.data import TensorSource, ToySource, build_source
-from wgan.data.points import load_points
+from wgan.data.sources import TensorSource, ToySource, build_source
 from wgan.data.toy import ToyDistribution
 from wgan.distances import wasserstein
-from wgan.errors import UserError
 
 
 def _sample(name: str, n: int, seed: int = 0) -> torch.Tensor:
@@ -69,53 +66,6 @@ def test_tensor_source_splits_and_walks_epochs() -> None:
     rng = torch.Generator().manual_seed(0)
     seen = torch.cat([source.batch(20, rng) for _ in range(4)])[:, 0].tolist()
     assert sorted(seen) == sorted(source.train_data[:, 0].tolist())  # one epoch, no repeats
-
-
-def test_points_csv_with_header(tmp_path: Path) -> None:
-    path = tmp_path / "p.csv"
-    path.write_text("x,y\n1,2\n3,4.5\n\n")
-    np.testing.assert_array_equal(load_points(path), [[1, 2], [3, 4.5]])
-
-
-def test_points_npy_one_dimensional(tmp_path: Path) -> None:
-    path = tmp_path / "p.npy"
-    np.save(path, np.arange(5.0))
-    assert load_points(path).shape == (5, 1)
-
-
-@pytest.mark.parametrize(
-    ("name", "content", "message"),
-    [
-        ("text.csv", "1,2\n3,abc\n", r"line 2 holds 'abc'"),
-        ("ragged.csv", "1,2\n3\n", r"line 2 has 1 columns"),
-        ("nan.csv", "1,2\nnan,4\n", r"row 1 holds NaN"),
-        ("empty.csv", "", r"no points"),
-        ("header.csv", "x,y\n", r"no points"),
-        ("p.txt", "1,2\n", r"unknown point file type"),
-    ],
-)
-def test_bad_point_files(tmp_path: Path, name: str, content: str, message: str) -> None:
-    path = tmp_path / name
-    path.write_text(content)
-    with pytest.raises(UserError, match=message):
-        load_points(path)
-
-
-def test_bad_npy_files(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="does not exist"):
-        load_points(tmp_path / "missing.npy")
-    np.save(tmp_path / "cube.npy", np.zeros((2, 2, 2)))
-    with pytest.raises(UserError, match=r"shape \(2, 2, 2\)"):
-        load_points(tmp_path / "cube.npy")
-    np.save(tmp_path / "inf.npy", np.array([[1.0, math.inf]]))
-    with pytest.raises(UserError, match="NaN or inf"):
-        load_points(tmp_path / "inf.npy")
-    (tmp_path / "junk.npy").write_bytes(b"not an array")
-    with pytest.raises(UserError, match="not a readable"):
-        load_points(tmp_path / "junk.npy")
-    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(UserError):
-        load_points(tmp_path / "obj.npy")
 
 
 def test_build_source_for_a_points_file(tmp_path: Path) -> None:
