@@ -102,3 +102,28 @@ def test_python_m_wgan_runs(tmp_path: Path) -> None:
         [sys.executable, "-m", "wgan", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout.startswith("wgan ")
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "wgan", "train", "--steps", "100000", "--out", str(out)]
+    command += [*TINY, "--set", "eval.every=100000", "--set", "checkpoint.every=100000"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    metrics = out / "metrics.jsonl"
+    deadline = time.monotonic() + 60
+    while not (metrics.exists() and metrics.read_text().count("\n") >= 2):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "checkpoint saved" in err
+    (checkpoint,) = (out / "checkpoints").iterdir()
+    step = int(checkpoint.stem.split("-")[1])
+    assert step >= 4
+    assert main(["resume", str(out), "--steps", str(step + 2), "--quiet"]) == 0
