@@ -21,12 +21,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
-from wgan.config import load_config  # noqa: E402
-from wgan.train import Trainer  # noqa: E402
+from wgan.config import load_config
+from wgan.train import Trainer
 
 PRESETS = ("8gaussians-wgan-gp-paper", "8gaussians-wgan-gp")
 EVAL_EVERY = 250
@@ -82,9 +82,7 @@ def write_results(runs: list[dict], out: Path, command: str) -> None:
     (out / "toy_curve.md").write_text("\n".join(lines) + "\n\n![curves](toy_curve.png)\n")
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for run, colour in zip(
-        runs, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4, strict=False
-    ):
+    for run in runs:
         points = run["points"]
         ax.plot(
             [p["seconds"] for p in points],
