@@ -28,9 +28,9 @@ def test_resumed_run_equals_uninterrupted_run_to_the_bit(
     config = tiny_config(steps=8, precision=precision, lipschitz={"method": method}, ema_decay=0.9)
     straight = start_run(config, tmp_path / "straight", quiet=True)
     straight.train(8)
-    halted = start_run(config.model_copy(update={"steps": 4}), tmp_path / "halted", quiet=True)
-    halted.train(4)
-    resumed = open_run(tmp_path / "halted", steps=8, quiet=True)
+    halted = start_run(config, tmp_path / "halted", quiet=True)
+    halted.train(4)  # stops at step 4 with a checkpoint, as if killed after it
+    resumed = open_run(tmp_path / "halted", quiet=True)
     assert resumed.step == 4
     resumed.train(8)
     for a, b in zip(_params(straight), _params(resumed), strict=True):
@@ -38,7 +38,7 @@ def test_resumed_run_equals_uninterrupted_run_to_the_bit(
     lines = [
         json.loads(s) for s in (tmp_path / "halted" / "metrics.jsonl").read_text().splitlines()
     ]
-    assert [r["step"] for r in lines if r["kind"] == "eval"] == [3, 4, 6, 8]
+    assert [r["step"] for r in lines if r["kind"] == "eval"] == [0, 3, 4, 6, 8]
 
 
 def test_resume_on_a_points_file_keeps_the_data_order(tmp_path: Path) -> None:
@@ -48,9 +48,9 @@ def test_resume_on_a_points_file_keeps_the_data_order(tmp_path: Path) -> None:
     config = tiny_config(steps=6, n_critic=2, data={"name": "points", "path": str(path)})
     straight = start_run(config, tmp_path / "a", quiet=True)
     straight.train(6)
-    halted = start_run(config.model_copy(update={"steps": 3}), tmp_path / "b", quiet=True)
+    halted = start_run(config, tmp_path / "b", quiet=True)
     halted.train(3)
-    resumed = open_run(tmp_path / "b", steps=6, quiet=True)
+    resumed = open_run(tmp_path / "b", quiet=True)
     resumed.train(6)
     for a, b in zip(_params(straight), _params(resumed), strict=True):
         assert torch.equal(a, b)

@@ -344,6 +344,8 @@ class Trainer:
                 if on_record is not None:
                     on_record(record)
 
+            if self.step == 0:  # where the curves start
+                write({"kind": "eval", **self.evaluate()})
             while self.step < until and not self._stop_requested:
                 self.train_step()
                 progress.advance(self.step)
