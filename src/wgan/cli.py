@@ -154,10 +154,17 @@ def _demo_distances(out: Path | None) -> int:
     return run_demo(out)
 
 
+def _demo_theory(out: Path | None) -> int:
+    from wgan.theory.demo import run_demo
+
+    return run_demo(out)
+
+
 # `wgan demo TOPIC`: each topic writes its figures and tables into an output directory.
 DEMOS: dict[str, tuple[str, Callable[[Path | None], int]]] = {
     "training": ("train the default preset and write its report", _demo_training),
     "distances": ("KL, JS, TV and W on textbook examples, against closed forms", _demo_distances),
+    "theory": ("optimal D, the JS identity, saturation, the xy game, continuity", _demo_theory),
 }
 
 
