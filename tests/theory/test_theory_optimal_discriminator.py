@@ -9,10 +9,17 @@ from scipy.optimize import minimize_scalar
 from wgan.theory.optimal_discriminator import (
     MAX_ERROR_TOL,
     MEAN_ERROR_TOL,
+    DStarCheck,
     check_optimal_discriminator,
     default_pair,
     optimal_discriminator,
 )
+
+
+@pytest.fixture(scope="module")
+def trained() -> DStarCheck:
+    """A discriminator trained on n = 2000 samples per density (seed 0; a few seconds)."""
+    return check_optimal_discriminator(*default_pair(), n=2000, seed=0)
 
 
 def test_d_star_maximises_the_pointwise_objective() -> None:
@@ -40,11 +47,10 @@ def test_d_star_is_nan_off_both_supports() -> None:
     assert d[0] == 1.0 and np.isnan(d[1]) and d[2] == 0.0
 
 
-def test_trained_discriminator_is_within_tolerance_of_d_star() -> None:
-    check = check_optimal_discriminator(*default_pair(), n=2000, seed=0)
-    assert check.mean_error <= MEAN_ERROR_TOL
-    assert check.max_error <= MAX_ERROR_TOL
-    assert check.within_tolerance
+def test_trained_discriminator_is_within_tolerance_of_d_star(trained: DStarCheck) -> None:
+    assert trained.mean_error <= MEAN_ERROR_TOL
+    assert trained.max_error <= MAX_ERROR_TOL
+    assert trained.within_tolerance
 
 
 def test_too_short_training_fails_the_tolerance() -> None:
@@ -54,20 +60,19 @@ def test_too_short_training_fails_the_tolerance() -> None:
     assert check.mean_error > 2 * MEAN_ERROR_TOL
 
 
-def test_a_wrong_formula_for_d_star_is_caught() -> None:
+def test_a_wrong_formula_for_d_star_is_caught(trained: DStarCheck) -> None:
     # Swapping the roles, p_g / (p_r + p_g), is a classic slip; the trained D must refute it.
     p_real, p_fake = default_pair()
-    check = check_optimal_discriminator(p_real, p_fake, n=2000, seed=0)
-    wrong = optimal_discriminator(p_fake, p_real, check.grid)
-    assert np.mean(np.abs(check.d_trained - wrong)) > 10 * MEAN_ERROR_TOL
+    wrong = optimal_discriminator(p_fake, p_real, trained.grid)
+    assert np.mean(np.abs(trained.d_trained - wrong)) > 10 * MEAN_ERROR_TOL
 
 
-def test_error_shrinks_with_more_samples() -> None:
+def test_error_shrinks_with_more_samples(trained: DStarCheck) -> None:
     p_real, p_fake = default_pair()
     small = [check_optimal_discriminator(p_real, p_fake, n=250, seed=s).mean_error for s in (0, 1)]
-    large = [check_optimal_discriminator(p_real, p_fake, n=4000, seed=s).mean_error for s in (0, 1)]
-    # At 16 times the samples the error should fall by about 4 (n^-1/2); ask for 2.
-    assert np.mean(large) < np.mean(small) / 2
+    # At 8 times the samples the error should fall by about sqrt(8) = 2.8 (measured means over
+    # seeds 0-3: 0.046 at n = 250, 0.014 at n = 2000); ask for 1.5.
+    assert trained.mean_error < np.mean(small) / 1.5
 
 
 def test_history_records_the_error_during_training() -> None:
