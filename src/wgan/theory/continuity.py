@@ -60,10 +60,11 @@ class _Duel:
         loss.backward()
         self.opt.step()
 
-    def generator_gradient(self, theta: Tensor) -> Tensor:
-        """d/dtheta of the game's generator loss on a fresh batch, the critic held fixed."""
+    def generator_gradient(self, theta: Tensor, n: int | None = None) -> Tensor:
+        """d/dtheta of the game's generator loss on n fresh points (default: a batch), critic fixed."""
         self.critic.requires_grad_(False)
-        loss = self.game.generator_loss(self.critic(lines(theta, self.batch, self.rng)))
+        fake = lines(theta, n or self.batch, self.rng)
+        loss = self.game.generator_loss(self.critic(fake))
         (grad,) = torch.autograd.grad(loss, theta)
         self.critic.requires_grad_(True)
         return grad
@@ -128,7 +129,5 @@ def critic_steps_sweep(
         for _ in range(k - done):
             duel.critic_step(theta)
         done = k
-        duel.batch, saved = n_grad, duel.batch
-        out.append(float(duel.generator_gradient(t)))
-        duel.batch = saved
+        out.append(float(duel.generator_gradient(t, n_grad)))
     return np.array(out)

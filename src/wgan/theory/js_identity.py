@@ -59,6 +59,28 @@ def _span(p_real: Density, p_fake: Density) -> tuple[float, float]:
     return min(a, c), max(b, d)
 
 
+def _optimal_integrand(p_real: Density, p_fake: Density) -> Callable[[float], float]:
+    def integrand(x: float) -> float:
+        pr, pg = float(p_real.pdf(x)), float(p_fake.pdf(x))
+        total = pr + pg
+        return 0.0 if total == 0.0 else float(xlogy(pr, pr / total) + xlogy(pg, pg / total))
+
+    return integrand
+
+
+def _critic_integrand(
+    p_real: Density, p_fake: Density, critic: nn.Module
+) -> Callable[[float], float]:
+    def integrand(x: float) -> float:
+        with torch.no_grad():
+            a = critic(torch.tensor([[x]], dtype=torch.float32)).double()
+            log_d = -losses.nonsaturating_generator_loss(a)
+            log_1m_d = losses.minimax_generator_loss(a)
+        return float(p_real.pdf(x)) * float(log_d) + float(p_fake.pdf(x)) * float(log_1m_d)
+
+    return integrand
+
+
 def value_by_quadrature(
     p_real: Density, p_fake: Density, critic: nn.Module | None = None
 ) -> tuple[float, float]:
@@ -71,31 +93,14 @@ def value_by_quadrature(
     ``minimax_generator_loss``), finite where D rounds to 0 or 1. Returns the value and scipy's
     estimate of its absolute error.
     """
-
-    def optimal(x: float) -> float:
-        pr, pg = float(p_real.pdf(x)), float(p_fake.pdf(x))
-        total = pr + pg
-        return 0.0 if total == 0.0 else float(xlogy(pr, pr / total) + xlogy(pg, pg / total))
-
-    def trained(x: float) -> float:
-        assert critic is not None
-        with torch.no_grad():
-            a = critic(torch.tensor([[x]], dtype=torch.float32)).double()
-            log_d, log_1m_d = (
-                -losses.nonsaturating_generator_loss(a),
-                losses.minimax_generator_loss(a),
-            )
-        return float(p_real.pdf(x)) * float(log_d) + float(p_fake.pdf(x)) * float(log_1m_d)
-
+    if critic is None:
+        integrand = _optimal_integrand(p_real, p_fake)
+    else:
+        integrand = _critic_integrand(p_real, p_fake, critic)
     lo, hi = _span(p_real, p_fake)
     points = sorted({*p_real.breakpoints(), *p_fake.breakpoints(), *p_real.locs, *p_fake.locs})
-    value, err = quad(
-        optimal if critic is None else trained,
-        lo,
-        hi,
-        points=[p for p in points if lo < p < hi],
-        limit=500,
-    )
+    inner = [p for p in points if lo < p < hi]
+    value, err = quad(integrand, lo, hi, points=inner or None, limit=500)
     return float(value), float(err)
 
 

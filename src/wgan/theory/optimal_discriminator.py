@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import Tensor, nn
 
@@ -51,7 +52,7 @@ def default_pair() -> tuple[Density, Density]:
     return p_real, normal(0.0, 1.0)
 
 
-def optimal_discriminator(p_real: Density, p_fake: Density, x: FloatArray) -> FloatArray:
+def optimal_discriminator(p_real: Density, p_fake: Density, x: npt.ArrayLike) -> FloatArray:
     """D*(x) = p_r(x) / (p_r(x) + p_g(x)) at the points x; NaN where both densities are 0."""
     pr, pg = p_real.pdf(x), p_fake.pdf(x)
     total = pr + pg

@@ -30,14 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from scipy.integrate import quad
-from scipy.stats import norm
 from torch import Tensor, nn
 
 from wgan import losses
 from wgan.distances._checks import FloatArray
 from wgan.theory.critics import GAMES, fit_critic
 from wgan.theory.densities import normal
-from wgan.theory.optimal_discriminator import draw_samples
+from wgan.theory.optimal_discriminator import draw_samples, optimal_discriminator
 
 __all__ = [
     "ShiftGradients",
@@ -79,13 +78,13 @@ def expected_gradients(theta: float) -> dict[str, float]:
     generated samples (its confidence that they are real).
     """
     lo, hi = min(0.0, theta) - 12.0, max(0.0, theta) + 12.0
+    p_real, p_fake = normal(0.0, 1.0), normal(theta, 1.0)
 
-    def d_star(x: float) -> float:
-        return float(1.0 / (1.0 + np.exp(-theta * (theta / 2.0 - x))))
+    def integrand(x: float) -> float:
+        pg = float(p_fake.pdf(x))  # D* is undefined where both densities underflow to 0
+        return 0.0 if pg == 0.0 else pg * float(optimal_discriminator(p_real, p_fake, x))
 
-    d_fake, _ = quad(
-        lambda x: norm.pdf(x, theta) * d_star(x), lo, hi, points=[theta / 2], limit=200
-    )
+    d_fake, _ = quad(integrand, lo, hi, points=[theta / 2], limit=200)
     return {
         "minimax": theta * d_fake,
         "nonsaturating": theta * (1.0 - d_fake),
