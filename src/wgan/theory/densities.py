@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +39,9 @@ class Density:
     scales: tuple[float, ...]
     weights: tuple[float, ...]
 
+    @cached_property
     def _components(self) -> list[tuple[float, stats.rv_continuous]]:
+        # Built once: freezing scipy distributions costs more than evaluating them.
         return [
             (w, _FAMILIES[k](loc=m, scale=s))
             for k, m, s, w in zip(self.kinds, self.locs, self.scales, self.weights, strict=True)
@@ -47,18 +50,18 @@ class Density:
     def pdf(self, x: npt.ArrayLike) -> FloatArray:
         """Density at the points x (any shape)."""
         x = np.asarray(x, dtype=np.float64)
-        return np.asarray(sum(w * c.pdf(x) for w, c in self._components()), dtype=np.float64)
+        return np.asarray(sum(w * c.pdf(x) for w, c in self._components), dtype=np.float64)
 
     def cdf(self, x: npt.ArrayLike) -> FloatArray:
         """Distribution function at the points x (any shape)."""
         x = np.asarray(x, dtype=np.float64)
-        return np.asarray(sum(w * c.cdf(x) for w, c in self._components()), dtype=np.float64)
+        return np.asarray(sum(w * c.cdf(x) for w, c in self._components), dtype=np.float64)
 
     def sample(self, n: int, rng: np.random.Generator) -> FloatArray:
         """n independent draws, shape (n,)."""
         which = rng.choice(len(self.weights), size=n, p=np.asarray(self.weights))
         out = np.empty(n)
-        for i, (_, c) in enumerate(self._components()):
+        for i, (_, c) in enumerate(self._components):
             mask = which == i
             out[mask] = c.rvs(size=int(mask.sum()), random_state=rng)
         return out
