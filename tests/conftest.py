@@ -1,11 +1,23 @@
-"""Shared fixtures: tiny configs that train in well under a second."""
+"""Shared fixtures: tiny configs that train in well under a second.
+
+Every test process runs torch with one intra-op thread (subprocesses too, through
+OMP_NUM_THREADS). With two test workers on two cores, torch's default of one thread per core
+oversubscribes the machine and tiny ops wait on each other: a 3 s fit was measured taking 300 s.
+"""
 
 from __future__ import annotations
 
+import os
+
+os.environ["OMP_NUM_THREADS"] = "1"
+
 import numpy as np
 import pytest
+import torch
 
 from wgan.config import Config, load_config
+
+torch.set_num_threads(1)
 
 
 def tiny_config(**fields: object) -> Config:
