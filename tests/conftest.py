@@ -48,3 +48,35 @@ def tiny() -> Config:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20240601)
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests never read or write the user's cache (the evaluation classifiers live there)."""
+    monkeypatch.setenv("WGAN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def fast_classifier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Evaluation classifiers trained for a few steps: enough to run the code, not to be good."""
+    from wgan.metrics import classifier
+
+    monkeypatch.setattr(classifier, "training_steps", lambda n: 20)
+
+
+def tiny_image_config(**fields: object) -> Config:
+    """digits-wgan-gp at 8x8 with 4-channel models, batch 16: steps take milliseconds."""
+    base: dict[str, object] = {
+        "steps": 6,
+        "batch_size": 16,
+        "precision": "fp32",
+        "device": "cpu",
+        "data": {"name": "digits", "resolution": 8},
+        "model": {"latent_dim": 8, "generator_width": 4, "critic_width": 4},
+        "eval": {"every": 3, "n": 40},
+        "checkpoint": {"every": 3, "keep": 2},
+        "log": {"every": 2},
+    }
+    return load_config("digits-wgan-gp", **{**base, **fields})

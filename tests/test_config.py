@@ -23,8 +23,32 @@ def test_every_preset_loads_and_has_a_description() -> None:
     names = preset_names()
     assert DEFAULT_PRESET in names
     for name, description in preset_descriptions():
-        assert load_config(name).name == name
+        user_data = "needs --data" in description  # mnist-wgan-gp, cifar10-wgan-gp
+        fields = {"data": {"path": "somewhere"}} if user_data else {}
+        assert load_config(name, **fields).name == name
         assert description and "\n" not in description
+
+
+def test_cifar10_preset_is_the_papers_resnet_setting() -> None:
+    config = load_config("cifar10-wgan-gp", data={"path": "cifar-10-batches-py"})
+    assert config.model.arch == "resnet" and config.model.critic_norm == "none"
+    assert config.model.generator_width == config.model.critic_width == 128
+    opt = config.optimizer
+    assert (opt.name, opt.lr_generator, opt.lr_critic, opt.betas) == (
+        "adam",
+        2e-4,
+        2e-4,
+        (0.0, 0.9),
+    )
+    assert opt.lr_decay == "linear" and config.steps == 100_000
+    assert (config.n_critic, config.lipschitz.gp_lambda, config.batch_size) == (5, 10.0, 64)
+    assert config.ema_decay is not None
+
+
+def test_image_presets_need_their_data_and_digits_is_built_in() -> None:
+    with pytest.raises(UserError, match=r"needs data\.path"):
+        load_config("cifar10-wgan-gp")
+    assert load_config("digits-wgan-gp").data.name == "digits"
 
 
 @pytest.mark.parametrize("dataset", ["8gaussians", "25gaussians", "swissroll"])

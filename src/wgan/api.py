@@ -15,7 +15,7 @@ import torch
 
 from wgan.config import Config, load_config
 from wgan.train import Trainer, open_run, start_run
-from wgan.viz import write_report
+from wgan.viz import write_image_report, write_report
 
 
 class Run:
@@ -41,11 +41,33 @@ class Run:
         return self._trainer.train(self.config.steps if steps is None else steps)
 
     def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """n generated samples as a float32 array (n, *sample_shape)."""
+        """n generated samples as a float32 array (n, *sample_shape); images (n, C, H, W) in [-1, 1]."""
         return self._trainer.sample(n, seed=seed).cpu().numpy()
 
+    def interpolations(self, rows: int = 8, steps: int = 10, *, seed: int = 1) -> np.ndarray:
+        """Samples along spherical paths between pairs of latent vectors: (rows, steps, *shape).
+
+        slerp keeps the path at the typical norm of z ~ N(0, I), where a straight line would
+        pass through the unlikely region near 0.
+        """
+        ends = self._trainer.eval_noise(2 * rows, seed=seed).double()
+        a, b = ends[:rows], ends[rows:]
+        cos = (a * b).sum(1, keepdim=True) / (
+            a.norm(dim=1, keepdim=True) * b.norm(dim=1, keepdim=True)
+        )
+        omega = torch.arccos(cos.clamp(-1.0, 1.0))  # (rows, 1)
+        t = torch.linspace(0.0, 1.0, steps, dtype=torch.float64, device=a.device)
+        weights_a = torch.sin((1.0 - t) * omega) / torch.sin(omega)  # (rows, steps)
+        weights_b = torch.sin(t * omega) / torch.sin(omega)
+        z = weights_a[..., None] * a[:, None] + weights_b[..., None] * b[:, None]
+        images = self._trainer.generate(z.reshape(rows * steps, -1).float())
+        return images.reshape(rows, steps, *images.shape[1:]).cpu().numpy()
+
     def evaluate(self, n: int | None = None, real: np.ndarray | None = None) -> dict[str, Any]:
-        """The DESIGN.md evaluation keys; against `real` points when given, else held-out data."""
+        """The DESIGN.md evaluation keys; against `real` samples when given, else held-out data.
+
+        Image runs: `real` is (m, C, H, W) in [-1, 1] at the run's shape (see `load_real_images`).
+        """
         return self._trainer.evaluate(n, real=None if real is None else torch.as_tensor(real))
 
     def critic_scores(self, x: np.ndarray) -> np.ndarray:
@@ -59,6 +81,14 @@ class Run:
         """report.png and report.md in the run directory; returns the picture's path."""
         n = self.config.eval.n
         real = self._trainer.source.holdout(n).cpu().numpy()
+        if self.config.is_image_run:
+            return write_image_report(
+                self.path,
+                real=real,
+                fake=self.sample(64),
+                interpolations=self.interpolations(),
+                config=self.config.to_dict(),
+            )
         return write_report(
             self.path,
             real=real,
@@ -90,6 +120,32 @@ def train(
     return run
 
 
-def load_run(path: str | Path, *, quiet: bool = True) -> Run:
-    """Open an existing run at its newest readable checkpoint."""
-    return Run(open_run(Path(path), quiet=quiet))
+def load_real_images(run: Run, path: str | Path, n: int) -> np.ndarray:
+    """Up to n images from image data at `path`, at the run's resolution and channels.
+
+    The data's held-out split first (MNIST t10k, CIFAR-10 test_batch), then its training images:
+    (m, C, H, W) float32 in [-1, 1].
+    """
+    from wgan.data.images import load_image_data, to_unit_range
+
+    channels, resolution, _ = run._trainer.source.sample_shape
+    data = load_image_data(path, resolution=resolution, channels=channels)
+    parts, left = [], n
+    for images in (data.test, data.train):
+        if images is None or left <= 0:
+            continue
+        index = np.arange(min(left, len(images)))
+        parts.append(to_unit_range(images, index, channels=channels, resolution=resolution))
+        left -= len(index)
+    return torch.cat(parts).numpy()
+
+
+def load_run(
+    path: str | Path, *, quiet: bool = True, inception_weights: str | Path | None = None
+) -> Run:
+    """Open an existing run at its newest readable checkpoint.
+
+    `inception_weights`: evaluate image runs with Inception-v3 features from this file.
+    """
+    weights = None if inception_weights is None else str(inception_weights)
+    return Run(open_run(Path(path), quiet=quiet, inception_weights=weights))

@@ -14,8 +14,26 @@ from wgan import __version__
 from wgan.errors import UserError
 
 
+def _data_override(config: Any, path: Path) -> dict[str, Any]:
+    """The data section for `--data PATH`: points for a point preset, images for an image one."""
+    from wgan.config import TOY_DATASETS
+    from wgan.data.images import looks_like_images
+
+    if config.is_image_run:
+        return {"name": "images", "path": str(path)}
+    if config.data.name in TOY_DATASETS and path.exists() and looks_like_images(path):
+        raise UserError(
+            f"--data {path} holds images and {config.name} is a preset for points; train it with "
+            "an image preset, e.g. `wgan train mnist-wgan-gp --data PATH` (`wgan presets`)"
+        )
+    data = {"path": str(path)}
+    if config.data.name in TOY_DATASETS:
+        data["name"] = "points"
+    return data
+
+
 def _config_from_args(args: argparse.Namespace) -> Any:
-    from wgan.config import TOY_DATASETS, build_config, load_config, merge
+    from wgan.config import build_config, load_config, merge
 
     fields: dict[str, Any] = {}
     if args.steps is not None:
@@ -24,13 +42,40 @@ def _config_from_args(args: argparse.Namespace) -> Any:
         fields["seed"] = args.seed
     if args.device is not None:
         fields["device"] = args.device
+    if args.data is not None:  # before validation: presets such as mnist-wgan-gp need a path
+        fields["data"] = {"path": str(args.data)}
     config = load_config(args.config, args.set or [], **fields)
     if args.data is not None:
-        data = {"path": str(args.data)}
-        if config.data.name in TOY_DATASETS:
-            data["name"] = "points"
+        data = _data_override(config, args.data)
         config = build_config(merge(config.to_dict(), {"data": data}))
     return config
+
+
+def _image_table(title: str, evals: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title)
+    columns = ("step", "FID", "real vs real", "KID", "classes", "confidence", "W1 pixels",
+               "critic W est.")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="right")
+
+    def fmt(value: Any, spec: str) -> str:
+        return "-" if value is None else format(value, spec)
+
+    for r in evals[-5:]:
+        classes = f"{r['classes_covered']}/{r['classes_total']}" if r["classes_total"] else "-"
+        table.add_row(
+            str(r["step"]),
+            fmt(r["fid"], ".3f"),
+            fmt(r["fid_noise_floor"], ".3f"),
+            fmt(r["kid_mean"], ".4f"),
+            classes,
+            fmt(r["confidence"], ".1%"),
+            f"{r['w1_pixels']:.3f}",
+            f"{r['critic_w_estimate']:.3f}",
+        )
+    return table
 
 
 def _print_summary(run: Any, seconds: float) -> None:
@@ -40,7 +85,13 @@ def _print_summary(run: Any, seconds: float) -> None:
     from wgan.viz import read_metrics
 
     evals = [r for r in read_metrics(run.path) if r["kind"] == "eval"]
-    table = Table(title=f"{run.config.name}: {run.step} generator steps in {seconds:.0f} s")
+    title = f"{run.config.name}: {run.step} generator steps in {seconds:.0f} s"
+    console = Console()
+    if run.config.is_image_run:
+        console.print(_image_table(title, evals))
+        console.print(f"report: {run.path / 'report.png'} and {run.path / 'report.md'}")
+        return
+    table = Table(title=title)
     for column in ("step", "exact W1", "noise floor", "critic W est.", "modes", "high quality"):
         table.add_column(column, justify="right")
     for r in evals[-5:]:
@@ -54,7 +105,6 @@ def _print_summary(run: Any, seconds: float) -> None:
             modes,
             quality,
         )
-    console = Console()
     console.print(table)
     console.print(f"report: {run.path / 'report.png'} and {run.path / 'report.md'}")
 
@@ -98,7 +148,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from wgan.api import load_run
-    from wgan.viz import save_points_figure
+    from wgan.viz import save_image_grid, save_points_figure
 
     suffix = args.output.suffix.lower()
     if suffix not in (".npy", ".png"):
@@ -110,6 +160,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
         np.save(args.output, samples)
+    elif run.config.is_image_run:
+        save_image_grid(args.output, samples)
     else:
         save_points_figure(args.output, samples)
     print(f"wrote {len(samples)} samples to {args.output}")
@@ -117,12 +169,20 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from wgan.api import load_run
+    from wgan.api import load_real_images, load_run
     from wgan.data.points import load_points
 
-    run = load_run(args.run_dir)
-    real = load_points(args.data) if args.data is not None else None
-    print(json.dumps(run.evaluate(args.n, real=real)))
+    run = load_run(args.run_dir, inception_weights=args.inception_weights)
+    if args.n is not None and args.n < 10:
+        raise UserError(f"--n must be at least 10, got {args.n}")
+    n = args.n or run.config.eval.n
+    real = None
+    if args.data is not None:
+        if run.config.is_image_run:
+            real = load_real_images(run, args.data, 2 * n)
+        else:
+            real = load_points(args.data)
+    print(json.dumps(run.evaluate(n, real=real)))
     return 0
 
 
@@ -246,7 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="preset name (see `wgan presets`) or CONFIG.yaml (default: 8gaussians-wgan-gp)",
     )
-    train.add_argument("--data", type=Path, help="train on this data file (.npy or .csv points)")
+    train.add_argument(
+        "--data",
+        type=Path,
+        help="train on this data: points (.npy or .csv) for point presets; for image presets "
+        "a folder of PNG/JPEG, MNIST IDX files, CIFAR-10 batches or an .npy (n, H, W[, C]) "
+        "(default: the preset's)",
+    )
     train.add_argument("--steps", type=int, help="generator steps (default: the config's)")
     train.add_argument("--out", type=Path, help="run directory (default: runs/<config name>)")
     train.add_argument("--seed", type=int, help="seed for everything (default: the config's, 0)")
@@ -283,9 +349,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="print a run's metrics as one JSON object")
     evaluate.add_argument("run_dir", type=Path)
     evaluate.add_argument(
-        "--data", type=Path, help="real points to compare with (default: the run's held-out data)"
+        "--data",
+        type=Path,
+        help="real points or images to compare with (default: the run's held-out data)",
     )
     evaluate.add_argument("--n", type=int, default=None, help="samples per side (default: eval.n)")
+    evaluate.add_argument(
+        "--inception-weights",
+        type=Path,
+        default=None,
+        help="image runs: Inception-v3 weights file (torch-fidelity's .pth) for FID/KID/IS; "
+        "needs `pip install 'wgan[inception]'` (default: the run's eval.inception_weights, "
+        "else classifier features)",
+    )
     evaluate.set_defaults(func=_cmd_evaluate)
 
     presets = sub.add_parser("presets", help="list the presets, one a line")

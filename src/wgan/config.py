@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from wgan.errors import UserError
 
 TOY_DATASETS = ("8gaussians", "25gaussians", "swissroll")
+IMAGE_DATASETS = ("digits", "images")
+CONV_ARCHS = ("dcgan", "resnet")
 
 
 class _Section(BaseModel):
@@ -26,20 +28,34 @@ class _Section(BaseModel):
 
 
 class DataConfig(_Section):
-    # A built-in toy distribution, or "points" for a user's file of (n, d) points (.npy or .csv).
-    name: Literal["8gaussians", "25gaussians", "swissroll", "points"] = "8gaussians"
-    path: str | None = None  # the data file, for name "points"
-    holdout_fraction: float = Field(0.2, gt=0.0, lt=1.0)  # share of a file kept out for evaluation
+    # A built-in toy distribution; "points" for a user's file of (n, d) points (.npy or .csv);
+    # "digits" for scikit-learn's 8x8 digits (built in); "images" for a user's image data at
+    # `path` (MNIST IDX, CIFAR-10 python batches, a folder of PNG/JPEG, an .npy array).
+    name: Literal["8gaussians", "25gaussians", "swissroll", "points", "digits", "images"] = (
+        "8gaussians"
+    )
+    path: str | None = None  # the data file or directory, for "points" and "images"
+    holdout_fraction: float = Field(0.2, gt=0.0, lt=1.0)  # share kept out for evaluation
+    # Images: side of the square images the models see (None: the data's own), and channels
+    # (1 grey, 3 RGB; None: the data's own). Other sizes are centre-cropped and resized.
+    resolution: int | None = Field(None, ge=4, le=1024)
+    channels: Literal[1, 3] | None = None
 
 
 class ModelConfig(_Section):
-    arch: Literal["mlp"] = "mlp"
+    # mlp for points; dcgan (Radford et al. 2016) or resnet (Gulrajani et al. 2017) for images.
+    arch: Literal["mlp", "dcgan", "resnet"] = "mlp"
     latent_dim: int = Field(2, ge=1)  # size of z ~ N(0, I)
+    # Units per hidden layer (mlp); base channels (dcgan: the widest layers have 8x at most;
+    # resnet: every block).
     generator_width: int = Field(512, ge=1)
-    generator_depth: int = Field(3, ge=1)  # hidden layers
+    generator_depth: int = Field(3, ge=1)  # hidden layers (mlp; conv depths follow the resolution)
     critic_width: int = Field(512, ge=1)
-    critic_depth: int = Field(3, ge=1)
-    activation: Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh"] = "relu"
+    critic_depth: int = Field(3, ge=1)  # hidden layers (mlp)
+    activation: Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh"] = "relu"  # mlp
+    # Normalisation in a dcgan/resnet critic: none, layernorm (over C, H, W of each sample),
+    # sn (spectral norm of every weight), batchnorm (not with a gradient penalty).
+    critic_norm: Literal["none", "layernorm", "sn", "batchnorm"] = "none"
 
 
 class LipschitzConfig(_Section):
@@ -60,7 +76,10 @@ class OptimizerConfig(_Section):
 
 class EvalConfig(_Section):
     every: int = Field(500, ge=1)  # generator steps between evaluations
-    n: int = Field(2000, ge=10)  # samples per side for the exact W1
+    n: int = Field(2000, ge=10)  # samples per side for the exact W1 (and FID/KID for images)
+    # Images: a local Inception-v3 weights file (torch-fidelity's format) for FID/KID/IS;
+    # needs the `inception` extra. None: features of a classifier trained on labelled data.
+    inception_weights: str | None = None
 
 
 class CheckpointConfig(_Section):
@@ -95,16 +114,45 @@ class Config(_Section):
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Config:
-        if self.data.name == "points" and not self.data.path:
-            raise ValueError("data.name 'points' needs data.path (or --data FILE)")
+        data, model = self.data, self.model
+        if data.name in ("points", "images") and not data.path:
+            raise ValueError(f"data.name '{data.name}' needs data.path (or --data PATH)")
+        images = data.name in IMAGE_DATASETS
+        if images and model.arch not in CONV_ARCHS:
+            raise ValueError(
+                f"model.arch '{model.arch}' is for points; image data needs 'dcgan' or 'resnet'"
+            )
+        if not images and model.arch in CONV_ARCHS:
+            raise ValueError(
+                f"model.arch '{model.arch}' is for images; data.name '{data.name}' needs 'mlp'"
+            )
+        if not images and (data.resolution is not None or data.channels is not None):
+            raise ValueError("data.resolution and data.channels apply to image data only")
+        if model.arch == "mlp" and model.critic_norm != "none":
+            raise ValueError("model.critic_norm applies to the dcgan and resnet critics only")
+        if model.critic_norm == "batchnorm" and self.lipschitz.method.startswith("gp"):
+            raise ValueError(
+                "model.critic_norm 'batchnorm' cannot be used with a gradient penalty: the "
+                "penalty constrains each sample's gradient, and BatchNorm makes every score depend "
+                "on the whole batch; use 'layernorm', 'sn' or 'none' (or lipschitz.method clip)"
+            )
         return self
+
+    @property
+    def is_image_run(self) -> bool:
+        return self.data.name in IMAGE_DATASETS
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
     def fingerprint(self) -> str:
         """A hash of what fixes the shapes of the models, to refuse foreign checkpoints."""
-        shape_keys = {"model": self.model.model_dump(mode="json"), "data": self.data.name}
+        shape_keys: dict[str, Any] = {
+            "model": self.model.model_dump(mode="json"),
+            "data": self.data.name,
+        }
+        if self.is_image_run:
+            shape_keys["image"] = [self.data.resolution, self.data.channels]
         return hashlib.sha256(json.dumps(shape_keys, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -135,10 +183,11 @@ def _check_unknown_keys(raw: dict[str, Any], model: type[BaseModel], prefix: str
 
 
 def _describe(error: Any) -> str:
-    where = ".".join(str(part) for part in error["loc"]) or "config"
+    where = ".".join(str(part) for part in error["loc"])
     value = error.get("input")
     shown = "" if isinstance(value, dict) else f" (got {value!r})"
-    return f"config: {where}: {error['msg']}{shown}"
+    message = error["msg"].removeprefix("Value error, ")  # a cross-field check names its keys
+    return f"config: {where}: {message}{shown}" if where else f"config: {message}{shown}"
 
 
 def build_config(raw: dict[str, Any]) -> Config:

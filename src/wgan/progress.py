@@ -51,8 +51,15 @@ class TrainingProgress:
                 self.fields["gp"] = f"GP {record['penalty']:.4f}"
             if record.get("steps_per_s"):
                 self.fields["speed"] = f"{record['steps_per_s']:.1f} it/s"
-        elif record["kind"] == "eval":
+        elif record["kind"] == "eval" and "w1" in record:
             self.fields["w1"] = f"W1 {record['w1']:.4f} (floor {record['w1_noise_floor']:.4f})"
+        elif record["kind"] == "eval":  # images
+            fid = record["fid"]
+            shown = f"FID {fid:.2f}" if fid is not None else f"W1 px {record['w1_pixels']:.2f}"
+            if record["classes_total"]:
+                shown += f" classes {record['classes_covered']}/{record['classes_total']}"
+            self.fields["w1"] = shown
+        if record["kind"] == "eval":
             if not self.interactive and not self.quiet:
                 print(
                     f"step {record['step']}: {self.fields['w']} {self.fields['w1']}",

@@ -28,14 +28,15 @@ from wgan.checkpoint import checkpoint_path, load_latest, prune_checkpoints, sav
 from wgan.config import Config, build_config, save_config
 from wgan.data.sources import DataSource, build_source
 from wgan.errors import UserError
+from wgan.evaluation import build_evaluator
 from wgan.lipschitz import clip_weights_, gradient_penalty
-from wgan.metrics.modes import mode_coverage
 from wgan.models import build_models
 from wgan.precision import autocast, resolve_device, resolve_precision
 
 _EVAL_STREAM = 3_000_017  # seeds the fixed z of evaluations, apart from the training stream
 
-RUN_FILES = ("config.yaml", "metrics.jsonl", "checkpoints", "report.png", "report.md")
+RUN_FILES = ("config.yaml", "metrics.jsonl", "checkpoints", "samples", "report.png", "report.md")
+GRID_SIZE = 64  # images in the fixed-z grid saved at each evaluation of an image run
 
 
 def _make_optimizer(
@@ -76,10 +77,10 @@ class Trainer:
         )
         self.d_opt = _make_optimizer(config, self.critic.parameters(), config.optimizer.lr_critic)
         self.rng = torch.Generator(device=self.device).manual_seed(config.seed)
+        self.evaluator = build_evaluator(config, self.source, self.device, quiet=quiet)
         self.step = 0
         self._sums: dict[str, Tensor] = {}
         self._count = 0
-        self._noise_floors: dict[int, float] = {}  # W1 between two real sets, by set size
         self._stop_requested = False
 
     # ---- one step -------------------------------------------------------------------------
@@ -166,71 +167,52 @@ class Trainer:
         return self.ema if self.ema is not None else self.generator
 
     @torch.no_grad()
-    def sample(self, n: int, *, seed: int | None = None) -> Tensor:
-        """n generated samples in fp32, from the sampling generator in eval mode."""
-        rng = torch.Generator(device=self.device).manual_seed(
-            self.config.seed + _EVAL_STREAM if seed is None else seed
-        )
+    def generate(self, z: Tensor) -> Tensor:
+        """Samples for the latent vectors z (n, latent_dim): the sampling generator in eval mode, fp32."""
         model = self.sampling_generator
         was_training = model.training
         model.eval()
         try:
-            return model(self._z(n, rng)).float()
+            return model(z.to(self.device)).float()
         finally:
             model.train(was_training)
 
-    def _eval_sets(self, n: int, real: Tensor | None) -> tuple[Tensor, Tensor]:
-        """(held-out real set, second real set of the same size for the noise floor)."""
-        if real is None:
-            held_out = self.source.holdout(n)
-            return held_out, self.source.reference(len(held_out))
-        if len(real) < 4:
-            raise UserError(f"the evaluation data holds {len(real)} samples; give at least 4")
-        real = real.to(self.device, torch.float32)
-        n = min(n, len(real) // 2)
-        return real[:n], real[n : 2 * n]
+    def eval_noise(self, n: int, *, seed: int | None = None) -> Tensor:
+        """n latent vectors from the evaluation stream (fixed by the run's seed), or from `seed`."""
+        rng = torch.Generator(device=self.device).manual_seed(
+            self.config.seed + _EVAL_STREAM if seed is None else seed
+        )
+        return self._z(n, rng)
+
+    def sample(self, n: int, *, seed: int | None = None) -> Tensor:
+        """n generated samples in fp32, from the sampling generator in eval mode.
+
+        Without `seed` the latent vectors are the run's fixed evaluation z: the same at every step.
+        """
+        return self.generate(self.eval_noise(n, seed=seed))
 
     @torch.no_grad()
     def evaluate(self, n: int | None = None, *, real: Tensor | None = None) -> dict[str, Any]:
-        """Exact W1 to held-out data (or to `real`), its noise floor, the critic's estimate, modes.
+        """The metrics of the run's evaluator (points or images) against held-out data or `real`.
 
-        The noise floor is W1 between two real sets of the same size: what a perfect generator
-        would score. With `real` given, its first n points are the reference, the next n the floor's.
+        With `real` given, its first n samples are the reference, the next n the noise floor's.
         """
-        from wgan.distances import wasserstein
+        return self.evaluator(
+            step=self.step,
+            generate=self.sample,
+            critic=self.critic,
+            n=n or self.config.eval.n,
+            real=real,
+        )
 
-        held_out, reference = self._eval_sets(n or self.config.eval.n, real)
-        key = len(held_out)
-        if real is not None:
-            floor = wasserstein(reference.cpu().double(), held_out.cpu().double())
-        else:  # fixed sets: the floor is the same at every evaluation
-            if key not in self._noise_floors:
-                self._noise_floors[key] = wasserstein(
-                    reference.cpu().double(), held_out.cpu().double()
-                )
-            floor = self._noise_floors[key]
-        return self._evaluate_against(held_out, floor)
+    def save_sample_grid(self) -> Path:
+        """samples/step-XXXXXXXX.png: a grid of the fixed-z samples at this step (image runs)."""
+        from wgan.viz import save_image_grid
 
-    def _evaluate_against(self, real: Tensor, floor: float) -> dict[str, Any]:
-        from wgan.distances import wasserstein
-
-        fake = self.sample(len(real))
-        self.critic.eval()
-        estimate = float(self.critic(real).mean() - self.critic(fake).mean())
-        self.critic.train()
-        result: dict[str, Any] = {
-            "step": self.step,
-            "w1": wasserstein(fake.cpu().double(), real.cpu().double()),
-            "w1_noise_floor": floor,
-            "critic_w_estimate": estimate,
-            "modes_covered": None,
-            "modes_total": None,
-            "high_quality": None,
-        }
-        if self.source.modes is not None:
-            covered, total, quality = mode_coverage(fake, self.source.modes)
-            result |= {"modes_covered": covered, "modes_total": total, "high_quality": quality}
-        return result
+        path = self.run_dir / "samples" / f"step-{self.step:08d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_image_grid(path, self.sample(GRID_SIZE).cpu().numpy())
+        return path
 
     # ---- state ----------------------------------------------------------------------------
 
@@ -356,6 +338,8 @@ class Trainer:
                     last_time, last_step = now, self.step
                 if self.step % cfg.eval.every == 0 or final:
                     write({"kind": "eval", **self.evaluate()})
+                    if cfg.is_image_run:
+                        self.save_sample_grid()
                 if self.step % cfg.checkpoint.every == 0 or final:
                     self._save_checked()
             if self._stop_requested:
@@ -395,8 +379,17 @@ def start_run(
     return trainer
 
 
-def open_run(run_dir: Path, *, steps: int | None = None, quiet: bool = False) -> Trainer:
-    """The Trainer of an existing run, restored from its newest readable checkpoint."""
+def open_run(
+    run_dir: Path,
+    *,
+    steps: int | None = None,
+    quiet: bool = False,
+    inception_weights: str | None = None,
+) -> Trainer:
+    """The Trainer of an existing run, restored from its newest readable checkpoint.
+
+    `inception_weights` sets eval.inception_weights for this session only (not saved).
+    """
     run_dir = Path(run_dir)
     config_path = run_dir / "config.yaml"
     if not config_path.is_file():
@@ -408,7 +401,11 @@ def open_run(run_dir: Path, *, steps: int | None = None, quiet: bool = False) ->
         raw["steps"] = steps
     config = build_config(raw)
     state, _, warnings = load_latest(run_dir)
-    trainer = Trainer(config, run_dir, quiet=quiet)
+    session = config
+    if inception_weights is not None:
+        eval_config = config.eval.model_copy(update={"inception_weights": inception_weights})
+        session = config.model_copy(update={"eval": eval_config})
+    trainer = Trainer(session, run_dir, quiet=quiet)
     for warning in warnings:
         print(f"wgan: warning: {warning}", file=sys.stderr)
     trainer.load_state_dict(state)

@@ -7,6 +7,7 @@ the noise floor of any sample-based distance.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Protocol
 
 import numpy as np
@@ -14,6 +15,7 @@ import torch
 from torch import Tensor
 
 from wgan.config import Config
+from wgan.data.images import ImageArray, ImageData, load_digits, load_image_data, to_unit_range
 from wgan.data.points import load_points
 from wgan.data.toy import Modes, ToyDistribution
 from wgan.errors import UserError
@@ -21,6 +23,7 @@ from wgan.errors import UserError
 # Fixed offsets keep the evaluation sets apart from the training stream and from each other.
 _HOLDOUT_STREAM = 1_000_003
 _REFERENCE_STREAM = 2_000_003
+_IMAGE_SPLIT_SEED = 0  # image splits do not follow the run's seed: runs on one data set compare
 
 
 class DataSource(Protocol):
@@ -116,6 +119,124 @@ class TensorSource:
         self._pos = int(state.get("pos", 0))
 
 
+class ImageSplit:
+    """Some of the images of an ImageArray (by index), drawn as float tensors in [-1, 1]."""
+
+    def __init__(
+        self, images: ImageArray, index: np.ndarray, *, channels: int, resolution: int
+    ) -> None:
+        self.images = images
+        self.index = index
+        self.channels = channels
+        self.resolution = resolution
+        self.labels = None if images.labels is None else images.labels[index]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def take(self, positions: np.ndarray) -> Tensor:
+        """Images at `positions` of this split: float32 (m, C, R, R) on the CPU."""
+        return to_unit_range(
+            self.images,
+            self.index[positions],
+            channels=self.channels,
+            resolution=self.resolution,
+        )
+
+    def first(self, n: int) -> Tensor:
+        return self.take(np.arange(min(n, len(self))))
+
+    def fingerprint(self) -> str:
+        """A hash of the stored pixels and labels of this split (keys the classifier cache)."""
+        digest = hashlib.sha256()
+        digest.update(repr((self.channels, self.resolution, self.images.pixels.dtype.str)).encode())
+        for start in range(0, len(self.index), 4096):
+            rows = self.images.pixels[self.index[start : start + 4096]]
+            digest.update(np.ascontiguousarray(rows).tobytes())
+        if self.labels is not None:
+            digest.update(np.ascontiguousarray(self.labels).tobytes())
+        return digest.hexdigest()[:24]
+
+
+class ImageSource:
+    """Images at the config's resolution and channels, split into training and held-out parts.
+
+    The held-out part is the format's own test split where it has one (MNIST t10k, CIFAR-10
+    test_batch), else a `holdout_fraction` of the images chosen by a fixed seed, the same for
+    every run on the data, so that metrics of different runs compare. The pixels stay in their
+    stored type; each batch is converted on the CPU and moved to the device. Training batches
+    walk through a fresh random permutation each epoch, resumable like TensorSource.
+    """
+
+    def __init__(
+        self,
+        data: ImageData,
+        *,
+        resolution: int | None,
+        channels: int | None,
+        holdout_fraction: float,
+        device: torch.device,
+    ) -> None:
+        stored_c, h, w = data.train.shape
+        channels = channels or stored_c
+        resolution = resolution or min(h, w)
+        if data.test is not None:
+            train, held = data.train, data.test
+            train_index, held_index = np.arange(len(train)), np.arange(len(held))
+        else:
+            n = len(data.train)
+            n_holdout = max(1, round(n * holdout_fraction))
+            if n - n_holdout < 2:
+                raise UserError(
+                    f"{data.description} holds {n} images; at least 3 are needed to train "
+                    "and evaluate"
+                )
+            order = np.random.default_rng(_IMAGE_SPLIT_SEED).permutation(n)
+            train = held = data.train
+            train_index, held_index = np.sort(order[n_holdout:]), np.sort(order[:n_holdout])
+        self.train = ImageSplit(train, train_index, channels=channels, resolution=resolution)
+        self.held = ImageSplit(held, held_index, channels=channels, resolution=resolution)
+        self.description = data.description
+        self.device = device
+        self.sample_shape: tuple[int, ...] = (channels, resolution, resolution)
+        self.modes: Modes | None = None
+        self.n_train: int | None = len(self.train)
+        self._perm: Tensor | None = None
+        self._pos = 0
+
+    def batch(self, n: int, generator: torch.Generator) -> Tensor:
+        size = len(self.train)
+        if self._perm is None or self._pos + n > size:
+            self._perm = torch.randperm(size, generator=generator, device=generator.device)
+            self._pos = 0
+        index = self._perm[self._pos : self._pos + n]
+        self._pos += n
+        return self.train.take(index.cpu().numpy()).to(self.device, non_blocking=True)
+
+    def holdout(self, n: int) -> Tensor:
+        return self.held.first(n).to(self.device)
+
+    def reference(self, n: int) -> Tensor:
+        # Training images, independent of the held-out ones: the noise floor of a metric.
+        return self.train.first(min(n, len(self.held))).to(self.device)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"perm": self._perm, "pos": self._pos}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._perm = state.get("perm")
+        self._pos = int(state.get("pos", 0))
+
+
+def load_image_set(config: Config) -> ImageData:
+    """The image data a config names: the built-in digits, or the files at data.path."""
+    data = config.data
+    if data.name == "digits":
+        return load_digits()
+    assert data.path is not None  # checked by Config
+    return load_image_data(data.path, resolution=data.resolution, channels=data.channels)
+
+
 def build_source(config: Config, device: torch.device) -> DataSource:
     """The data source a config names, on `device`; bad files raise UserError."""
     data = config.data
@@ -123,4 +244,12 @@ def build_source(config: Config, device: torch.device) -> DataSource:
         assert data.path is not None  # checked by Config
         points = torch.from_numpy(load_points(data.path).astype(np.float32)).to(device)
         return TensorSource(points, holdout_fraction=data.holdout_fraction, seed=config.seed)
+    if config.is_image_run:
+        return ImageSource(
+            load_image_set(config),
+            resolution=data.resolution,
+            channels=data.channels,
+            holdout_fraction=data.holdout_fraction,
+            device=device,
+        )
     return ToySource(data.name, seed=config.seed, device=device)

@@ -1,0 +1,51 @@
+"""Pieces shared by the convolutional models: stage counts and critic normalisation."""
+
+from __future__ import annotations
+
+import math
+
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+def upsampling_stages(resolution: int) -> tuple[int, int]:
+    """(k, s0): k doublings from an s0 x s0 start reach at least `resolution`, with 4 <= s0 <= 8.
+
+    32 -> (3, 4): 4, 8, 16, 32; 28 -> (2, 7): 7, 14, 28; 16 -> (2, 4); 8 -> (1, 4). Sizes that
+    are not s0 * 2^k (e.g. 24 -> (2, 6) is exact, 20 -> (2, 5)) are reached exactly; otherwise the
+    generator's output is centre-cropped (e.g. 30 -> (2, 8): 32 cropped to 30).
+    """
+    k = max(1, math.floor(math.log2(resolution / 4)))
+    return k, math.ceil(resolution / 2**k)
+
+
+def critic_norm_layer(kind: str, channels: int) -> nn.Module:
+    """The normalisation after a critic convolution: layer norm over (C, H, W), BatchNorm, none.
+
+    Layer norm is GroupNorm with one group: per-sample statistics, so the gradient penalty, which
+    is per sample, stays well defined (BatchNorm is refused under a penalty by the config).
+    """
+    if kind == "layernorm":
+        return nn.GroupNorm(1, channels)
+    if kind == "batchnorm":
+        return nn.BatchNorm2d(channels)
+    return nn.Identity()
+
+
+def apply_spectral_norm(module: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) of every conv and linear weight, in place.
+
+    torch's parametrization: one power iteration per forward pass in training mode; the
+    estimate is frozen in eval mode, so evaluation does not change the critic.
+    """
+    for child in list(module.modules()):
+        if isinstance(child, nn.Conv2d | nn.Linear):
+            spectral_norm(child)
+    return module
+
+
+def centre_crop(x: Tensor, size: int) -> Tensor:
+    """The central size x size window of images (B, C, H, W)."""
+    h, w = x.shape[-2:]
+    top, left = (h - size) // 2, (w - size) // 2
+    return x[..., top : top + size, left : left + size]
