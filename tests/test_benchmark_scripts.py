@@ -1,0 +1,63 @@
+"""The GPU benchmark script runs (at a tiny size, on the CPU) and writes what it promises."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from wgan.data.images import load_image_data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_synthetic_sets_are_real_format_files(tmp_path: Path) -> None:
+    gpu = _script("gpu_images")
+    cifar = load_image_data(
+        gpu.write_cifar_format(tmp_path, 50, 20), resolution=None, channels=None
+    )
+    assert cifar.train.pixels.shape == (50, 3, 32, 32) and cifar.test is not None
+    assert set(np.unique(cifar.train.labels)) <= set(range(10))
+    mnist = load_image_data(gpu.write_mnist_format(tmp_path / "m"), resolution=None, channels=None)
+    assert mnist.train.pixels.shape == (1437, 28, 28) and mnist.test is not None
+    assert mnist.test.labels is not None and len(mnist.test.labels) == 360
+
+
+@pytest.mark.usefixtures("fast_classifier")
+def test_gpu_images_runs_tiny_on_the_cpu(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gpu = _script("gpu_images")
+    argv = [
+        "--out",
+        str(tmp_path),
+        "--tiny",
+        "--device",
+        "cpu",
+        "--budget-s",
+        "2",
+        "--eval-every-s",
+        "5",
+    ]
+    assert gpu.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "SYNTHETIC" in out and "generator steps/s" in out
+    summary = json.loads((tmp_path / "gpu_images.json").read_text())
+    assert summary["synthetic_data"] is True
+    assert [r["preset"] for r in summary["runs"]] == ["cifar10-wgan-gp", "mnist-wgan-gp"]
+    for run in summary["runs"]:
+        assert run["generator_steps"] > 0 and run["generator_steps_per_s"] > 0
+        assert run["curve"][0]["step"] == 0 and len(run["curve"]) >= 2
+        assert Path(run["report"]).is_file()
