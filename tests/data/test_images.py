@@ -21,6 +21,7 @@ from wgan.data.images import (
     to_unit_range,
 )
 from wgan.data.sources import ImageSource, build_source
+from wgan.errors import UserError
 
 
 def _unit(images: ImageArray, channels: int | None = None, resolution: int | None = None):
@@ -75,6 +76,15 @@ def test_idx_float_values_are_read_big_endian(tmp_path: Path) -> None:
     values = np.linspace(0.0, 1.0, 2 * 3 * 3).reshape(2, 3, 3).astype(">f4")
     path = write_idx(tmp_path / "x-images-idx3-ubyte", values)
     np.testing.assert_array_equal(read_idx(path), values)
+    x = _unit(load_image_data(path, resolution=None, channels=None).train)
+    torch.testing.assert_close(x[:, 0], torch.from_numpy(values * 2.0 - 1.0).float())
+
+
+def test_too_few_images_to_evaluate_is_a_clear_error(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.zeros((12, 4, 4), np.uint8))  # 20% held out: 2 images
+    config = load_config("digits-wgan-gp", data={"name": "images", "path": str(tmp_path / "x.npy")})
+    with pytest.raises(UserError, match="held-out split holds 2 images"):
+        build_source(config, torch.device("cpu"))
 
 
 def test_truncated_idx_and_wrong_label_count_are_clear_errors(

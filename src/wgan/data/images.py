@@ -113,7 +113,10 @@ def to_unit_range(
     non-square image is centre-cropped to a square; another side is resized bilinearly (with
     antialiasing when shrinking).
     """
-    x = torch.from_numpy(np.ascontiguousarray(images.pixels[index])).float()
+    rows = images.pixels[index]
+    if rows.dtype != np.uint8:  # also makes big-endian IDX values native for torch
+        rows = rows.astype(np.float32)
+    x = torch.from_numpy(np.ascontiguousarray(rows)).float()
     x = (x - images.low) * (2.0 / (images.high - images.low)) - 1.0
     if x.dim() == 3:
         x = x.unsqueeze(1)  # (m, 1, H, W)

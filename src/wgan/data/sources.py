@@ -194,6 +194,11 @@ class ImageSource:
             order = np.random.default_rng(_IMAGE_SPLIT_SEED).permutation(n)
             train = held = data.train
             train_index, held_index = np.sort(order[n_holdout:]), np.sort(order[:n_holdout])
+        if len(held_index) < 4:
+            raise UserError(
+                f"{data.description}: the held-out split holds {len(held_index)} images; "
+                "evaluation needs at least 4 (more images or a larger data.holdout_fraction)"
+            )
         self.train = ImageSplit(train, train_index, channels=channels, resolution=resolution)
         self.held = ImageSplit(held, held_index, channels=channels, resolution=resolution)
         self.description = data.description
