@@ -31,7 +31,7 @@ def test_digits_train_sample_evaluate(tmp_path: Path, capsys: pytest.CaptureFixt
     assert (out / "report.png").stat().st_size > 20_000
     assert "FID" in (out / "report.md").read_text()
     assert sorted(p.name for p in (out / "samples").iterdir()) == [
-        "step-00000002.png", "step-00000004.png"
+        "step-00000000.png", "step-00000002.png", "step-00000004.png"
     ]  # fmt: skip
     assert main(["sample", str(out), "-n", "12", "-o", str(tmp_path / "s.npy")]) == 0
     samples = np.load(tmp_path / "s.npy")

@@ -326,8 +326,13 @@ class Trainer:
                 if on_record is not None:
                     on_record(record)
 
-            if self.step == 0:  # where the curves start
+            def evaluate() -> None:
                 write({"kind": "eval", **self.evaluate()})
+                if cfg.is_image_run:
+                    self.save_sample_grid()
+
+            if self.step == 0:  # where the curves start
+                evaluate()
             while self.step < until and not self._stop_requested:
                 self.train_step()
                 progress.advance(self.step)
@@ -337,9 +342,7 @@ class Trainer:
                     write(self._log_line(now - last_time, self.step - last_step))
                     last_time, last_step = now, self.step
                 if self.step % cfg.eval.every == 0 or final:
-                    write({"kind": "eval", **self.evaluate()})
-                    if cfg.is_image_run:
-                        self.save_sample_grid()
+                    evaluate()
                 if self.step % cfg.checkpoint.every == 0 or final:
                     self._save_checked()
             if self._stop_requested:
