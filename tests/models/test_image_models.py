@@ -37,9 +37,10 @@ def test_output_shapes(arch: str, channels: int, resolution: int) -> None:
 def test_upsampling_stages_reach_the_resolution() -> None:
     for resolution in range(4, 130):
         k, s0 = upsampling_stages(resolution)
-        assert 4 <= s0 <= 8 or resolution < 8
-        assert s0 * 2**k >= resolution > s0 * 2 ** (k - 1) or resolution < 8
+        assert k >= 2 and (4 <= s0 <= 8 or resolution < 16)
+        assert s0 * 2**k >= resolution > s0 * 2 ** (k - 1)
     assert upsampling_stages(32) == (3, 4) and upsampling_stages(28) == (2, 7)
+    assert upsampling_stages(8) == (2, 2)
 
 
 @pytest.mark.parametrize("arch", ["dcgan", "resnet"])

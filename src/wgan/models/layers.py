@@ -9,13 +9,14 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 
 def upsampling_stages(resolution: int) -> tuple[int, int]:
-    """(k, s0): k doublings from an s0 x s0 start reach at least `resolution`, with 4 <= s0 <= 8.
+    """(k, s0): k >= 2 doublings from an s0 x s0 start reach at least `resolution`.
 
-    32 -> (3, 4): 4, 8, 16, 32; 28 -> (2, 7): 7, 14, 28; 16 -> (2, 4); 8 -> (1, 4). Sizes that
-    are not s0 * 2^k (e.g. 24 -> (2, 6) is exact, 20 -> (2, 5)) are reached exactly; otherwise the
-    generator's output is centre-cropped (e.g. 30 -> (2, 8): 32 cropped to 30).
+    From 16 up 4 <= s0 <= 8: 32 -> (3, 4): 4, 8, 16, 32; 28 -> (2, 7): 7, 14, 28; 16 -> (2, 4).
+    Smaller images still get two stages: 8 -> (2, 2): 2, 4, 8. Sizes that are not s0 * 2^k (e.g.
+    20 -> (2, 5) is exact) are reached exactly where they can be; otherwise the generator's
+    output is centre-cropped (e.g. 30 -> (2, 8): 32 cropped to 30).
     """
-    k = max(1, math.floor(math.log2(resolution / 4)))
+    k = max(2, math.floor(math.log2(resolution / 4)))
     return k, math.ceil(resolution / 2**k)
 
 
