@@ -279,13 +279,13 @@ def test_image_source_split_is_fixed_disjoint_and_uses_test_sets(
     config = load_config("digits-wgan-gp", seed=3)
     source = build_source(config, torch.device("cpu"))
     assert isinstance(source, ImageSource)
-    assert source.sample_shape == (1, 16, 16)
+    assert source.sample_shape == (1, 8, 8)
     assert len(source.held) == 359 and source.n_train == 1797 - 359
     assert set(source.held.index).isdisjoint(source.train.index)
     other = build_source(load_config("digits-wgan-gp", seed=4), torch.device("cpu"))
     np.testing.assert_array_equal(other.held.index, source.held.index)  # not the run's seed
     batches = torch.cat([source.batch(100, torch.Generator().manual_seed(0)) for _ in range(14)])
-    assert batches.shape == (1400, 1, 16, 16) and batches.abs().max() <= 1.0
+    assert batches.shape == (1400, 1, 8, 8) and batches.abs().max() <= 1.0
     write_mnist(tmp_path, _uint8(rng, 10, 8, 8), None, prefix="train", compress=True)
     write_mnist(tmp_path, _uint8(rng, 4, 8, 8), None, prefix="t10k", compress=True)
     config = load_config("mnist-wgan-gp", data={"path": str(tmp_path), "resolution": 8})
