@@ -35,22 +35,15 @@ def test_synthetic_sets_are_real_format_files(tmp_path: Path) -> None:
     assert mnist.test.labels is not None and len(mnist.test.labels) == 360
 
 
-@pytest.mark.usefixtures("fast_classifier")
 def test_gpu_images_runs_tiny_on_the_cpu(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from wgan.metrics import classifier
+
+    monkeypatch.setattr(classifier, "training_steps", lambda n: 2)  # the code path, not accuracy
     gpu = _script("gpu_images")
-    argv = [
-        "--out",
-        str(tmp_path),
-        "--tiny",
-        "--device",
-        "cpu",
-        "--budget-s",
-        "2",
-        "--eval-every-s",
-        "5",
-    ]
+    argv = ["--out", str(tmp_path), "--tiny", "--device", "cpu", "--budget-s", "1"]
+    argv += ["--eval-every-s", "5"]  # one evaluation after each run's half second
     assert gpu.main(argv) == 0
     out = capsys.readouterr().out
     assert "SYNTHETIC" in out and "generator steps/s" in out

@@ -46,7 +46,7 @@ def test_classifier_is_trained_once_then_read_from_the_cache(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("WGAN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(classifier_module, "training_steps", lambda n: 300)
+    monkeypatch.setattr(classifier_module, "training_steps", lambda n: 150)
     source = _digits()
     state = torch.get_rng_state()
     first = _classifier(source)
