@@ -60,13 +60,18 @@ def _print_summary(run: Any, seconds: float) -> None:
 
 
 def _train_to_end(run: Any, steps: int) -> int:
+    from wgan import distributed
+
     start = time.perf_counter()
-    if not run.train(steps):
+    finished = run.train(steps)
+    if not distributed.is_main():
+        return 0 if finished else 128 + run.stop_signal
+    if not finished:
         print(
             f"wgan: stopped at step {run.step}; checkpoint saved. Continue with `wgan resume {run.path}`",
             file=sys.stderr,
         )
-        return 130
+        return 128 + run.stop_signal  # 130 after Ctrl-C, 143 after SIGTERM
     run.write_report()
     _print_summary(run, time.perf_counter() - start)
     return 0
@@ -159,6 +164,8 @@ def _demo_theory(out: Path | None) -> int:
 
     return run_demo(out)
 
+
+DISTRIBUTED_COMMANDS = ("train", "resume")  # the ones `torchrun -m wgan` runs on several processes
 
 # `wgan demo TOPIC`: each topic writes its figures and tables into an output directory.
 DEMOS: dict[str, tuple[str, Callable[[Path | None], int]]] = {
@@ -307,14 +314,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_command(args: argparse.Namespace) -> int:
+    """Run the command; train and resume join the process group when torchrun started them."""
+    from wgan import distributed
+
+    if args.command in DISTRIBUTED_COMMANDS:
+        with distributed.session():
+            return int(args.func(args) or 0)
+    if distributed.launched():
+        raise UserError(f"`wgan {args.command}` runs in one process; start it without torchrun")
+    return int(args.func(args) or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from wgan import distributed
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return _run_command(args)
     except UserError as err:
-        print(f"wgan: error: {err}", file=sys.stderr)
+        if distributed.is_main():  # every process has the same error: one line is enough
+            print(f"wgan: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("wgan: interrupted", file=sys.stderr)
+        if distributed.is_main():
+            print("wgan: interrupted", file=sys.stderr)
         return 130

@@ -3,6 +3,10 @@
 A source gives training batches drawn with the run's generator (so a seed and a checkpoint fix
 the data order), a held-out real set for evaluation, and a second real set of the same size for
 the noise floor of any sample-based distance.
+
+`batch(n, generator, rows=...)` draws the random numbers of all n samples, on every process of a
+distributed run alike, and returns only the rows asked for: each process takes its own slice of
+one global batch, which is the batch a single process would draw.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from wgan.errors import UserError
 # Fixed offsets keep the evaluation sets apart from the training stream and from each other.
 _HOLDOUT_STREAM = 1_000_003
 _REFERENCE_STREAM = 2_000_003
+ALL_ROWS = slice(None)
 
 
 class DataSource(Protocol):
@@ -28,7 +33,7 @@ class DataSource(Protocol):
     modes: Modes | None
     n_train: int | None  # None for an exact sampler
 
-    def batch(self, n: int, generator: torch.Generator) -> Tensor: ...
+    def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor: ...
     def holdout(self, n: int) -> Tensor: ...
     def reference(self, n: int) -> Tensor: ...
     def state_dict(self) -> dict[str, Any]: ...
@@ -46,8 +51,8 @@ class ToySource:
         self.seed = seed
         self.device = device
 
-    def batch(self, n: int, generator: torch.Generator) -> Tensor:
-        return self.distribution.sample(n, generator)
+    def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
+        return self.distribution.sample(n, generator)[rows]
 
     def _fixed(self, n: int, stream: int) -> Tensor:
         generator = torch.Generator(device=self.device).manual_seed(self.seed + stream)
@@ -92,12 +97,12 @@ class TensorSource:
         self._perm: Tensor | None = None
         self._pos = 0
 
-    def batch(self, n: int, generator: torch.Generator) -> Tensor:
+    def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
         size = len(self.train_data)
         if self._perm is None or self._pos + n > size:
             self._perm = torch.randperm(size, generator=generator, device=generator.device)
             self._pos = 0
-        index = self._perm[self._pos : self._pos + n]
+        index = self._perm[self._pos : self._pos + n][rows]
         self._pos += n
         return self.train_data[index.to(self.train_data.device)]
 

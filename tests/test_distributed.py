@@ -1,0 +1,126 @@
+"""Two CPU processes under torchrun (gloo) against one process: the same parameters after a step."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from distributed_worker import model_tensors, step_configs
+from test_cli import TINY
+from wgan.checkpoint import load_checkpoint
+from wgan.cli import main
+from wgan.distributed import batch_rows
+from wgan.errors import UserError
+from wgan.train import Trainer
+
+WORKER = Path(__file__).with_name("distributed_worker.py")
+
+
+def torchrun(*args: str, nproc: int = 2) -> subprocess.CompletedProcess[str]:
+    """`torchrun --standalone --nproc_per_node nproc ARGS` (a free port is picked for us)."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += [f"--nproc_per_node={nproc}", *args]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).parents[1] / "src"), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_a_step_on_two_processes_is_the_single_process_step(tmp_path: Path) -> None:
+    data = tmp_path / "points.npy"
+    np.save(data, np.random.default_rng(1).normal(size=(120, 2)))
+    done = torchrun(str(WORKER), "steps", str(tmp_path), str(data))
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name, config in step_configs(str(data)).items():
+        single = Trainer(config, tmp_path / f"single-{name}", quiet=True)
+        for step in (1, 2):
+            single.train_step()
+            expected = model_tensors(single)
+            ranks = [load_file(tmp_path / f"{name}-step{step}-rank{r}.safetensors") for r in (0, 1)]
+            assert set(ranks[0]) == set(expected)
+            for key, value in expected.items():
+                assert torch.equal(ranks[0][key], ranks[1][key]), (name, key)  # ranks agree
+                torch.testing.assert_close(ranks[0][key], value, msg=f"{name} {key} step {step}")
+
+
+def test_a_signal_or_a_nan_on_one_rank_stops_every_rank(tmp_path: Path) -> None:
+    done = torchrun(str(WORKER), "agreement", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"agreement-rank{r}.json").read_text()) for r in (0, 1)]
+    for result in ranks:  # SIGTERM reached rank 1 only, during step 3
+        assert result["signal"] == {"finished": False, "step": 3, "signal": 15}
+        assert result["nan"]["step"] == 4 and "critic_loss became NaN" in result["nan"]["error"]
+    (checkpoint,) = (tmp_path / "signal" / "checkpoints").iterdir()  # saved once, by rank 0
+    assert checkpoint.name == "step-00000003.safetensors"
+    assert [(r["kind"], r["step"]) for r in _records(tmp_path / "signal")] == [
+        ("eval", 0),
+        ("train", 2),
+        ("eval", 3),
+    ]
+
+
+def test_the_batch_splits_evenly_over_the_processes() -> None:
+    assert [batch_rows(12, r, 3) for r in range(3)] == [slice(0, 4), slice(4, 8), slice(8, 12)]
+    assert batch_rows(12, 0, 1) == slice(0, 12)
+    with pytest.raises(UserError, match="batch_size 10 does not split evenly over 4 processes"):
+        batch_rows(10, 1, 4)
+
+
+def _records(run: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").open()]
+
+
+def _final_tensors(run: Path) -> dict[str, torch.Tensor]:
+    state = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
+    return {f"{m}.{k}": v for m in ("generator", "critic", "ema") for k, v in state[m].items()}
+
+
+def test_torchrun_trains_and_resumes_with_another_number_of_processes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tiny = [*TINY, "--set", "model.activation=silu"]  # see SMOOTH in distributed_worker.py
+    train = ["-m", "wgan", "train", "--steps", "4", *tiny]
+    # One process: 4 steps, then resumed to 6: the reference.
+    assert main(["train", "--steps", "4", "--out", str(tmp_path / "one"), *tiny]) == 0
+    shutil.copytree(tmp_path / "one", tmp_path / "one-then-two")
+    assert main(["resume", str(tmp_path / "one"), "--steps", "6", "--quiet"]) == 0
+    # Two processes for the first 4 steps, one for the rest.
+    done = torchrun(*train, "--out", str(tmp_path / "two-then-one"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    two, one = (_records(tmp_path / run) for run in ("two-then-one", "one-then-two"))
+    assert [(r["kind"], r["step"]) for r in two] == [(r["kind"], r["step"]) for r in one]
+    for a, b in zip(two, one, strict=True):  # logged by rank 0 only, reduced over the ranks
+        numbers = [k for k, v in b.items() if isinstance(v, float) and k != "steps_per_s"]
+        assert a.keys() == b.keys()
+        np.testing.assert_allclose([a[k] for k in numbers], [b[k] for k in numbers], rtol=1e-4)
+    assert (tmp_path / "two-then-one" / "report.png").exists()
+    assert main(["resume", str(tmp_path / "two-then-one"), "--steps", "6", "--quiet"]) == 0
+    # One process for the first 4 steps, two for the rest.
+    done = torchrun("-m", "wgan", "resume", str(tmp_path / "one-then-two"), "--steps", "6")
+    assert done.returncode == 0, done.stderr[-3000:]
+    expected = _final_tensors(tmp_path / "one")
+    for run in ("two-then-one", "one-then-two"):
+        for key, value in _final_tensors(tmp_path / run).items():
+            torch.testing.assert_close(value, expected[key], msg=f"{run} {key}")
+
+
+def test_bad_input_under_torchrun_is_one_line(tmp_path: Path) -> None:
+    done = torchrun("-m", "wgan", "train", *TINY, "--set", "batch_size=15", "--out", str(tmp_path))
+    errors = [line for line in done.stderr.splitlines() if line.startswith("wgan: error:")]
+    assert errors == [
+        "wgan: error: batch_size 15 does not split evenly over 2 processes; use a multiple of 2 "
+        "(batch_size is the global batch)"
+    ]
+    assert list(tmp_path.iterdir()) == []
