@@ -432,6 +432,7 @@ class Trainer:
                     on_record(record)
 
             def evaluate() -> None:
+                self._check_parameters()  # NaN samples would fail the distances
                 if main:  # the others wait in their next collective
                     write({"kind": "eval", **self.evaluate()})
 
