@@ -18,6 +18,7 @@ from safetensors.torch import save_file
 from conftest import tiny_config
 from wgan import distributed
 from wgan.config import Config
+from wgan.errors import UserError
 from wgan.train import NonFiniteLossError, Trainer, start_run
 
 # SiLU rather than ReLU: a ReLU unit active for the whole batch gives its bias a gradient that is
@@ -70,9 +71,16 @@ def run_steps(out: Path, data: str) -> None:
 
 
 def run_agreement(out: Path) -> None:
-    """Rank 1 alone gets SIGTERM (first run) or a NaN in its statistics (second run)."""
+    """Rank 1 alone fails on its input, gets SIGTERM, or gets a NaN in its statistics."""
     rank = distributed.rank()
     results: dict[str, object] = {}
+    try:
+        with distributed.all_or_none():
+            if rank == 1:
+                raise UserError("points.npy: no such file")
+    except UserError as err:
+        results["input"] = str(err)
+
     config = tiny_config(steps=50, checkpoint={"every": 100, "keep": 2})
 
     trainer = start_run(config, out / "signal", quiet=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -17,10 +18,10 @@ from safetensors.torch import load_file
 from distributed_worker import model_tensors, step_configs
 from test_cli import TINY
 from wgan.checkpoint import load_checkpoint
-from wgan.cli import main
+from wgan.config import load_config
 from wgan.distributed import batch_rows
 from wgan.errors import UserError
-from wgan.train import Trainer
+from wgan.train import Trainer, open_run, start_run
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
 
@@ -59,6 +60,10 @@ def test_a_signal_or_a_nan_on_one_rank_stops_every_rank(tmp_path: Path) -> None:
     done = torchrun(str(WORKER), "agreement", str(tmp_path))
     assert done.returncode == 0, done.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"agreement-rank{r}.json").read_text()) for r in (0, 1)]
+    # A file missing on one node: rank 1 raises its error, rank 0 (which prints) names rank 1.
+    assert [r["input"] for r in ranks] == ["rank 1: points.npy: no such file"] + [
+        "points.npy: no such file"
+    ]
     for result in ranks:  # SIGTERM reached rank 1 only, during step 3
         assert result["signal"] == {"finished": False, "step": 3, "signal": 15}
         assert result["nan"]["step"] == 4 and "critic_loss became NaN" in result["nan"]["error"]
@@ -87,31 +92,30 @@ def _final_tensors(run: Path) -> dict[str, torch.Tensor]:
     return {f"{m}.{k}": v for m in ("generator", "critic", "ema") for k, v in state[m].items()}
 
 
-def test_torchrun_trains_and_resumes_with_another_number_of_processes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_torchrun_trains_and_resumes_with_another_number_of_processes(tmp_path: Path) -> None:
     tiny = [*TINY, "--set", "model.activation=silu"]  # see SMOOTH in distributed_worker.py
-    train = ["-m", "wgan", "train", "--steps", "4", *tiny]
-    # One process: 4 steps, then resumed to 6: the reference.
-    assert main(["train", "--steps", "4", "--out", str(tmp_path / "one"), *tiny]) == 0
+    # One process, through the library (no report, faster): 4 steps, then on to 6.
+    sets = [value for flag, value in itertools.pairwise(tiny) if flag == "--set"]
+    config = load_config(None, sets, steps=4, device="cpu")
+    start_run(config, tmp_path / "one", quiet=True).train(4)
     shutil.copytree(tmp_path / "one", tmp_path / "one-then-two")
-    assert main(["resume", str(tmp_path / "one"), "--steps", "6", "--quiet"]) == 0
+    open_run(tmp_path / "one", steps=6, quiet=True).train(6)
     # Two processes for the first 4 steps, one for the rest.
-    done = torchrun(*train, "--out", str(tmp_path / "two-then-one"))
+    done = torchrun("-m", "wgan", "train", "--steps", "4", *tiny, "--out", str(tmp_path / "two"))
     assert done.returncode == 0, done.stderr[-3000:]
-    two, one = (_records(tmp_path / run) for run in ("two-then-one", "one-then-two"))
+    two, one = (_records(tmp_path / run) for run in ("two", "one-then-two"))
     assert [(r["kind"], r["step"]) for r in two] == [(r["kind"], r["step"]) for r in one]
     for a, b in zip(two, one, strict=True):  # logged by rank 0 only, reduced over the ranks
         numbers = [k for k, v in b.items() if isinstance(v, float) and k != "steps_per_s"]
         assert a.keys() == b.keys()
         np.testing.assert_allclose([a[k] for k in numbers], [b[k] for k in numbers], rtol=1e-4)
-    assert (tmp_path / "two-then-one" / "report.png").exists()
-    assert main(["resume", str(tmp_path / "two-then-one"), "--steps", "6", "--quiet"]) == 0
+    assert (tmp_path / "two" / "report.png").exists()
+    open_run(tmp_path / "two", steps=6, quiet=True).train(6)
     # One process for the first 4 steps, two for the rest.
     done = torchrun("-m", "wgan", "resume", str(tmp_path / "one-then-two"), "--steps", "6")
     assert done.returncode == 0, done.stderr[-3000:]
     expected = _final_tensors(tmp_path / "one")
-    for run in ("two-then-one", "one-then-two"):
+    for run in ("two", "one-then-two"):
         for key, value in _final_tensors(tmp_path / run).items():
             torch.testing.assert_close(value, expected[key], msg=f"{run} {key}")
 

@@ -274,3 +274,22 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again(tmp_path: Path) -
     assert resumed.step == 0 and not (tmp_path / "killed" / "metrics.jsonl").read_text()
     resumed.train(4)
     _assert_same_run(tmp_path / "killed", tmp_path / "straight", 4)
+
+
+def test_a_corrupt_newest_checkpoint_is_skipped_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [*TINY, "--set", "checkpoint.every=3", "--set", "optimizer.lr_decay=constant"]
+    assert main(["train", "--steps", "9", *args, "--out", str(tmp_path / "straight")]) == 0
+    assert main(["train", "--steps", "6", *args, "--out", str(tmp_path / "run")]) == 0
+    newest = tmp_path / "run" / "checkpoints" / "step-00000006.safetensors"
+    newest.write_bytes(newest.read_bytes()[:-1000])  # bit rot, a bad disk
+    capsys.readouterr()
+    assert main(["resume", str(tmp_path / "run"), "--steps", "9", "--quiet"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert (
+        len(warnings) == 1
+        and "skipping checkpoint" in warnings[0]
+        and "step-00000006" in warnings[0]
+    )
+    _assert_same_run(tmp_path / "run", tmp_path / "straight", 9)
