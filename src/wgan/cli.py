@@ -88,13 +88,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
+    from wgan import distributed
     from wgan.api import Run
     from wgan.train import open_run
 
     run = Run(open_run(args.run_dir, steps=args.steps, quiet=args.quiet))
     target = run.config.steps
     if run.step >= target:
-        print(f"{args.run_dir} is at step {run.step}, which reaches {target}; nothing to do")
+        if distributed.is_main():
+            print(f"{args.run_dir} is at step {run.step}, which reaches {target}; nothing to do")
         return 0
     return _train_to_end(run, target)
 
@@ -164,8 +166,6 @@ def _demo_theory(out: Path | None) -> int:
 
     return run_demo(out)
 
-
-DISTRIBUTED_COMMANDS = ("train", "resume")  # the ones `torchrun -m wgan` runs on several processes
 
 # `wgan demo TOPIC`: each topic writes its figures and tables into an output directory.
 DEMOS: dict[str, tuple[str, Callable[[Path | None], int]]] = {
@@ -312,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
     _add_distance_parser(sub)
     return parser
+
+
+DISTRIBUTED_COMMANDS = ("train", "resume")  # the ones `torchrun -m wgan` runs on several processes
 
 
 def _run_command(args: argparse.Namespace) -> int:

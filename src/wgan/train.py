@@ -561,7 +561,7 @@ def open_run(run_dir: Path, *, steps: int | None = None, quiet: bool = False) ->
     if distributed.is_main():
         for warning in warnings:
             print(f"wgan: warning: {warning}", file=sys.stderr)
-        if config.steps != saved_steps and config.steps > trainer.step:
+        if steps is not None and steps != saved_steps and steps > trainer.step:
             save_config(config, config_path)  # the new total, for a later plain `wgan resume`
         _truncate_metrics(run_dir, trainer.step if trainer.step else -1)
     return trainer
