@@ -61,9 +61,8 @@ def test_a_signal_or_a_nan_on_one_rank_stops_every_rank(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"agreement-rank{r}.json").read_text()) for r in (0, 1)]
     # A file missing on one node: rank 1 raises its error, rank 0 (which prints) names rank 1.
-    assert [r["input"] for r in ranks] == ["rank 1: points.npy: no such file"] + [
-        "points.npy: no such file"
-    ]
+    missing = "points.npy: no such file"
+    assert [r["input"] for r in ranks] == [f"rank 1: {missing}", missing]
     for result in ranks:  # SIGTERM reached rank 1 only, during step 3
         assert result["signal"] == {"finished": False, "step": 3, "signal": 15}
         assert result["nan"]["step"] == 4 and "critic_loss became NaN" in result["nan"]["error"]
