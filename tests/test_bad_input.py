@@ -148,3 +148,15 @@ def test_a_pickle_in_place_of_a_checkpoint_is_refused_unexecuted(
         assert "corrupt or not a wgan checkpoint" in err and err.count("\n") == 1
     assert not marker.exists()
     assert _digest(tmp_path) == before
+
+
+@pytest.mark.parametrize(("rank", "printed"), [("0", True), ("1", False)])
+def test_single_process_commands_refuse_torchrun(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], rank: str, printed: bool
+) -> None:
+    monkeypatch.setenv("WORLD_SIZE", "2")  # as torchrun sets it, before any process group
+    monkeypatch.setenv("RANK", rank)
+    assert main(["presets"]) == 2
+    err = capsys.readouterr().err
+    expected = "wgan: error: `wgan presets` runs in one process; start it without torchrun\n"
+    assert err == (expected if printed else "")
