@@ -19,7 +19,7 @@ from conftest import tiny_config
 from wgan import distributed
 from wgan.config import Config
 from wgan.errors import UserError
-from wgan.train import NonFiniteLossError, Trainer, start_run
+from wgan.train import NonFiniteLossError, Trainer, open_run, start_run
 
 # SiLU rather than ReLU: a ReLU unit active for the whole batch gives its bias a gradient that is
 # zero up to rounding (a constant shift of the critic), and Adam or RMSprop, which divide by the
@@ -28,6 +28,9 @@ from wgan.train import NonFiniteLossError, Trainer, start_run
 # (measured: the smallest nonzero one is 2e-5 of the largest, against 5e-9 with ReLU).
 SMOOTH = {"generator_width": 32, "critic_width": 32, "generator_depth": 2, "critic_depth": 2}
 SMOOTH |= {"activation": "silu"}
+
+
+RESUME_TO = 8
 
 
 def step_configs(data: str) -> dict[str, Config]:
@@ -61,13 +64,15 @@ def model_tensors(trainer: Trainer) -> dict[str, torch.Tensor]:
 
 
 def run_steps(out: Path, data: str) -> None:
-    """Two full steps (n_critic critic steps, one generator step) of every config."""
+    """Two full steps (n_critic critic steps, one generator step) of every config, then the
+    run in OUT/resumed, made by one process, resumed by two to step RESUME_TO."""
     rank = distributed.rank()
     for name, config in step_configs(data).items():
         trainer = Trainer(config, out / name, quiet=True)
         for step in (1, 2):
             trainer.train_step()
             save_file(model_tensors(trainer), out / f"{name}-step{step}-rank{rank}.safetensors")
+    open_run(out / "resumed", steps=RESUME_TO, quiet=True).train(RESUME_TO)
 
 
 def run_agreement(out: Path) -> None:

@@ -1,4 +1,5 @@
-"""Two CPU processes under torchrun (gloo) against one process: the same parameters after a step."""
+"""Two CPU processes under torchrun (gloo) against one process: the same parameters after a
+step, the same run after a resume with another number of processes, stops agreed by all."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from distributed_worker import model_tensors, step_configs
+from conftest import tiny_config
+from distributed_worker import RESUME_TO, SMOOTH, model_tensors, step_configs
 from test_cli import TINY
-from wgan.checkpoint import load_checkpoint
+from wgan.checkpoint import list_checkpoints, load_checkpoint
 from wgan.config import load_config
 from wgan.distributed import batch_rows
 from wgan.errors import UserError
@@ -42,8 +44,13 @@ def torchrun(*args: str, nproc: int = 2) -> subprocess.CompletedProcess[str]:
 def test_a_step_on_two_processes_is_the_single_process_step(tmp_path: Path) -> None:
     data = tmp_path / "points.npy"
     np.save(data, np.random.default_rng(1).normal(size=(120, 2)))
+    config = tiny_config(steps=4, model=SMOOTH)  # one process to step 4, then two to RESUME_TO
+    start_run(config, tmp_path / "resumed", quiet=True).train(4)
+    shutil.copytree(tmp_path / "resumed", tmp_path / "reference")
     done = torchrun(str(WORKER), "steps", str(tmp_path), str(data))
     assert done.returncode == 0, done.stderr[-3000:]
+    open_run(tmp_path / "reference", steps=RESUME_TO, quiet=True).train(RESUME_TO)
+    _assert_same_end(tmp_path / "resumed", tmp_path / "reference")
     for name, config in step_configs(str(data)).items():
         single = Trainer(config, tmp_path / f"single-{name}", quiet=True)
         for step in (1, 2):
@@ -86,37 +93,35 @@ def _records(run: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in (run / "metrics.jsonl").open()]
 
 
-def _final_tensors(run: Path) -> dict[str, torch.Tensor]:
-    state = load_checkpoint(sorted((run / "checkpoints").iterdir())[-1])
-    return {f"{m}.{k}": v for m in ("generator", "critic", "ema") for k, v in state[m].items()}
+def _assert_same_end(run: Path, reference: Path) -> None:
+    """The newest checkpoints of both runs: same step, same models to float tolerance."""
+    (step, path), (ref_step, ref_path) = list_checkpoints(run)[-1], list_checkpoints(reference)[-1]
+    assert step == ref_step
+    state, expected = load_checkpoint(path), load_checkpoint(ref_path)
+    for model in ("generator", "critic", "ema"):
+        for key, value in expected[model].items():
+            torch.testing.assert_close(state[model][key], value, msg=f"{model}.{key}")
 
 
-def test_torchrun_trains_and_resumes_with_another_number_of_processes(tmp_path: Path) -> None:
+def test_torchrun_trains_and_one_process_resumes(tmp_path: Path) -> None:
     tiny = [*TINY, "--set", "model.activation=silu"]  # see SMOOTH in distributed_worker.py
     # One process, through the library (no report, faster): 4 steps, then on to 6.
     sets = [value for flag, value in itertools.pairwise(tiny) if flag == "--set"]
     config = load_config(None, sets, steps=4, device="cpu")
     start_run(config, tmp_path / "one", quiet=True).train(4)
-    shutil.copytree(tmp_path / "one", tmp_path / "one-then-two")
-    open_run(tmp_path / "one", steps=6, quiet=True).train(6)
     # Two processes for the first 4 steps, one for the rest.
     done = torchrun("-m", "wgan", "train", "--steps", "4", *tiny, "--out", str(tmp_path / "two"))
     assert done.returncode == 0, done.stderr[-3000:]
-    two, one = (_records(tmp_path / run) for run in ("two", "one-then-two"))
+    two, one = (_records(tmp_path / run) for run in ("two", "one"))
     assert [(r["kind"], r["step"]) for r in two] == [(r["kind"], r["step"]) for r in one]
     for a, b in zip(two, one, strict=True):  # logged by rank 0 only, reduced over the ranks
         numbers = [k for k, v in b.items() if isinstance(v, float) and k != "steps_per_s"]
         assert a.keys() == b.keys()
         np.testing.assert_allclose([a[k] for k in numbers], [b[k] for k in numbers], rtol=1e-4)
     assert (tmp_path / "two" / "report.png").exists()
-    open_run(tmp_path / "two", steps=6, quiet=True).train(6)
-    # One process for the first 4 steps, two for the rest.
-    done = torchrun("-m", "wgan", "resume", str(tmp_path / "one-then-two"), "--steps", "6")
-    assert done.returncode == 0, done.stderr[-3000:]
-    expected = _final_tensors(tmp_path / "one")
-    for run in ("two", "one-then-two"):
-        for key, value in _final_tensors(tmp_path / run).items():
-            torch.testing.assert_close(value, expected[key], msg=f"{run} {key}")
+    for run in ("one", "two"):
+        open_run(tmp_path / run, steps=6, quiet=True).train(6)
+    _assert_same_end(tmp_path / "two", tmp_path / "one")
 
 
 def test_bad_input_under_torchrun_is_one_line(tmp_path: Path) -> None:
