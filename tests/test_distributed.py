@@ -19,9 +19,10 @@ from safetensors.torch import load_file
 from conftest import tiny_config
 from distributed_worker import RESUME_TO, SMOOTH, model_tensors, step_configs
 from test_cli import TINY
+from wgan import distributed
 from wgan.checkpoint import list_checkpoints, load_checkpoint
 from wgan.config import load_config
-from wgan.distributed import batch_rows
+from wgan.distributed import batch_rows, sync_batchnorm
 from wgan.errors import UserError
 from wgan.train import Trainer, open_run, start_run
 
@@ -132,3 +133,22 @@ def test_bad_input_under_torchrun_is_one_line(tmp_path: Path) -> None:
         "(batch_size is the global batch)"
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_batchnorm_becomes_syncbatchnorm_on_gpus_and_is_refused_on_cpus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def model() -> torch.nn.Module:
+        return torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.BatchNorm1d(4))
+
+    assert isinstance(sync_batchnorm(model(), torch.device("cpu"))[1], torch.nn.BatchNorm1d)
+    monkeypatch.setattr(distributed, "world_size", lambda: 2)
+    converted = sync_batchnorm(model(), torch.device("cuda"))  # conversion needs no GPU
+    assert isinstance(converted[1], torch.nn.SyncBatchNorm)
+    assert converted.state_dict().keys() == model().state_dict().keys()  # checkpoints fit any K
+    with pytest.raises(
+        UserError, match="BatchNorm layers, which several processes can only share on GPUs"
+    ):
+        sync_batchnorm(model(), torch.device("cpu"))
+    plain = torch.nn.Sequential(torch.nn.Linear(2, 1))
+    assert sync_batchnorm(plain, torch.device("cpu")) is plain
