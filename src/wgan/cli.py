@@ -246,7 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wgan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    train = sub.add_parser("train", help="train a GAN from a preset or a YAML config")
+    train = sub.add_parser(
+        "train",
+        help="train a GAN from a preset or a YAML config",
+        description="Train a GAN from a preset or a YAML config. Ctrl-C or SIGTERM saves a "
+        "checkpoint and stops. Under `torchrun --nproc_per_node=K -m wgan train ...` it trains on "
+        "K processes (batch_size is the global batch; see docs/distributed.md).",
+    )
     train.add_argument(
         "config",
         nargs="?",
@@ -272,7 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(train)
     train.set_defaults(func=_cmd_train)
 
-    resume = sub.add_parser("resume", help="continue a run from its newest checkpoint")
+    resume = sub.add_parser(
+        "resume",
+        help="continue a run from its newest checkpoint",
+        description="Continue a run exactly from its newest readable checkpoint, with any number "
+        "of processes (plain, or under torchrun).",
+    )
     resume.add_argument("run_dir", type=Path)
     resume.add_argument(
         "--steps", type=int, help="total generator steps to reach (default: the run's config)"
