@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from wgan import distributed
 from wgan.config import Config, load_config
 from wgan.train import Trainer, open_run, start_run
 from wgan.viz import write_image_report, write_report
@@ -37,8 +38,14 @@ class Run:
         return self._trainer.step
 
     def train(self, steps: int | None = None) -> bool:
-        """Train until generator step `steps` (default: the config's). False if stopped by Ctrl-C."""
+        """Train until generator step `steps` (default: the config's). False if stopped by Ctrl-C
+        or SIGTERM (after saving a checkpoint)."""
         return self._trainer.train(self.config.steps if steps is None else steps)
+
+    @property
+    def stop_signal(self) -> int:
+        """The signal that stopped the last `train` call (SIGINT or SIGTERM), 0 if none did."""
+        return self._trainer.stop_signal
 
     def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
         """n generated samples as a float32 array (n, *sample_shape); images (n, C, H, W) in [-1, 1]."""
@@ -115,7 +122,7 @@ def train(
     run = Run(
         start_run(config, Path(out or Path("runs") / config.name), overwrite=overwrite, quiet=quiet)
     )
-    if run.train():
+    if run.train() and distributed.is_main():
         run.write_report()
     return run
 

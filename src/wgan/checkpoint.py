@@ -9,7 +9,6 @@ leaves the previous checkpoints as they were.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save as save_tensors
 
+from wgan.atomic import temporary_path, write_atomically
 from wgan.errors import UserError
 
 FORMAT = "wgan-checkpoint-1"
@@ -62,21 +62,7 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     skeleton = _flatten(state, "checkpoint", tensors)
     payload = save_tensors(tensors, metadata={"format": FORMAT, "state": json.dumps(skeleton)})
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    write_atomically(path, payload)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -121,6 +107,9 @@ def load_latest(run_dir: Path) -> tuple[dict[str, Any], Path, list[str]]:
 
 
 def prune_checkpoints(run_dir: Path, keep: int) -> None:
-    """Delete all but the newest `keep` checkpoints."""
-    for _, path in list_checkpoints(run_dir)[:-keep]:
+    """Delete all but the newest `keep` checkpoints, and any temporary file a killed write left."""
+    found = list_checkpoints(run_dir)
+    for _, path in found[:-keep]:
         path.unlink(missing_ok=True)
+    for stale in (run_dir / "checkpoints").glob(temporary_path(Path("step-*.safetensors")).name):
+        stale.unlink(missing_ok=True)

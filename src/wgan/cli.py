@@ -110,13 +110,18 @@ def _print_summary(run: Any, seconds: float) -> None:
 
 
 def _train_to_end(run: Any, steps: int) -> int:
+    from wgan import distributed
+
     start = time.perf_counter()
-    if not run.train(steps):
+    finished = run.train(steps)
+    if not distributed.is_main():
+        return 0 if finished else 128 + run.stop_signal
+    if not finished:
         print(
             f"wgan: stopped at step {run.step}; checkpoint saved. Continue with `wgan resume {run.path}`",
             file=sys.stderr,
         )
-        return 130
+        return 128 + run.stop_signal  # 130 after Ctrl-C, 143 after SIGTERM
     run.write_report()
     _print_summary(run, time.perf_counter() - start)
     return 0
@@ -133,13 +138,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
+    from wgan import distributed
     from wgan.api import Run
     from wgan.train import open_run
 
     run = Run(open_run(args.run_dir, steps=args.steps, quiet=args.quiet))
     target = run.config.steps
     if run.step >= target:
-        print(f"{args.run_dir} is at step {run.step}, which reaches {target}; nothing to do")
+        if distributed.is_main():
+            print(f"{args.run_dir} is at step {run.step}, which reaches {target}; nothing to do")
         return 0
     return _train_to_end(run, target)
 
@@ -299,7 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wgan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    train = sub.add_parser("train", help="train a GAN from a preset or a YAML config")
+    train = sub.add_parser(
+        "train",
+        help="train a GAN from a preset or a YAML config",
+        description="Train a GAN from a preset or a YAML config. Ctrl-C or SIGTERM saves a "
+        "checkpoint and stops. Under `torchrun --nproc_per_node=K -m wgan train ...` it trains on "
+        "K processes (batch_size is the global batch; see docs/distributed.md).",
+    )
     train.add_argument(
         "config",
         nargs="?",
@@ -331,7 +344,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(train)
     train.set_defaults(func=_cmd_train)
 
-    resume = sub.add_parser("resume", help="continue a run from its newest checkpoint")
+    resume = sub.add_parser(
+        "resume",
+        help="continue a run from its newest checkpoint",
+        description="Continue a run exactly from its newest readable checkpoint, with any number "
+        "of processes (plain, or under torchrun).",
+    )
     resume.add_argument("run_dir", type=Path)
     resume.add_argument(
         "--steps", type=int, help="total generator steps to reach (default: the run's config)"
@@ -383,14 +401,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DISTRIBUTED_COMMANDS = ("train", "resume")  # the ones `torchrun -m wgan` runs on several processes
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """Run the command; train and resume join the process group when torchrun started them."""
+    from wgan import distributed
+
+    if args.command in DISTRIBUTED_COMMANDS:
+        with distributed.session():
+            return int(args.func(args) or 0)
+    if distributed.launched():
+        raise UserError(f"`wgan {args.command}` runs in one process; start it without torchrun")
+    return int(args.func(args) or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from wgan import distributed
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return _run_command(args)
     except UserError as err:
-        print(f"wgan: error: {err}", file=sys.stderr)
+        if distributed.is_main():  # every process has the same error: one line is enough
+            print(f"wgan: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("wgan: interrupted", file=sys.stderr)
+        if distributed.is_main():
+            print("wgan: interrupted", file=sys.stderr)
         return 130

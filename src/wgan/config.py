@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from wgan.atomic import write_atomically
 from wgan.errors import UserError
 
 TOY_DATASETS = ("8gaussians", "25gaussians", "swissroll")
@@ -87,6 +88,15 @@ class CheckpointConfig(_Section):
     keep: int = Field(3, ge=1)  # the newest checkpoints kept on disk
 
 
+class NonFiniteConfig(_Section):
+    # What a NaN or inf in a loss or a parameter does. stop: end the run with a message, keeping the
+    # last good checkpoint. rollback: reload the last good checkpoint, scale both learning rates by
+    # lr_factor and go on, at most max_rollbacks times, then stop.
+    action: Literal["stop", "rollback"] = "stop"
+    lr_factor: float = Field(0.5, gt=0.0, lt=1.0)
+    max_rollbacks: int = Field(3, ge=1)
+
+
 class LogConfig(_Section):
     every: int = Field(10, ge=1)  # generator steps between lines of metrics.jsonl
 
@@ -110,6 +120,7 @@ class Config(_Section):
     optimizer: OptimizerConfig = OptimizerConfig()
     eval: EvalConfig = EvalConfig()
     checkpoint: CheckpointConfig = CheckpointConfig()
+    on_nonfinite: NonFiniteConfig = NonFiniteConfig()
     log: LogConfig = LogConfig()
 
     @model_validator(mode="after")
@@ -273,4 +284,5 @@ def load_config(
 
 
 def save_config(config: Config, path: Path) -> None:
-    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    """Write the resolved config as YAML, atomically (a kill never leaves half a config)."""
+    write_atomically(path, yaml.safe_dump(config.to_dict(), sort_keys=False).encode())

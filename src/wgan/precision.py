@@ -47,10 +47,20 @@ def autocast(device: torch.device, precision: str) -> Iterator[None]:
 
 
 def resolve_device(setting: str) -> torch.device:
+    """The device a config names; in a distributed run on GPUs, this process's GPU (LOCAL_RANK)."""
+    from wgan import distributed
     from wgan.errors import UserError
 
     if setting == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        setting = "cuda" if torch.cuda.is_available() else "cpu"
     if setting == "cuda" and not torch.cuda.is_available():
         raise UserError("device 'cuda' was asked for but no CUDA GPU is visible; use --device cpu")
+    if setting == "cuda" and distributed.world_size() > 1:
+        index, count = distributed.local_rank(), torch.cuda.device_count()
+        if index >= count:
+            raise UserError(
+                f"process {index} on this node has no GPU of its own ({count} visible); "
+                f"start at most {count} processes per node (--nproc_per_node)"
+            )
+        return torch.device("cuda", index)
     return torch.device(setting)

@@ -3,6 +3,11 @@
 One torch.Generator (`Trainer.rng`) draws every random number of training: data batches, z and
 the interpolation weights. It is saved in each checkpoint with everything else that changes, so a
 resumed run computes the same numbers as one that was never stopped.
+
+Under `torchrun` every process draws the random numbers of the whole (global) batch from the same
+seed and keeps its own rows (`Trainer.rows`); gradients are averaged over the processes before
+each optimizer step (`wgan.distributed`). A step of K processes is then the single-process step,
+and a run can resume with any K. Rank 0 alone evaluates and writes files.
 """
 
 from __future__ import annotations
@@ -20,12 +25,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch import Tensor, nn
 
-from wgan import losses
-from wgan.checkpoint import checkpoint_path, load_latest, prune_checkpoints, save_checkpoint
-from wgan.config import Config, build_config, save_config
+from wgan import distributed, losses
+from wgan.atomic import write_atomically
+from wgan.checkpoint import (
+    checkpoint_path,
+    list_checkpoints,
+    load_latest,
+    prune_checkpoints,
+    save_checkpoint,
+)
+from wgan.config import Config, build_config, read_yaml, save_config
 from wgan.data.sources import DataSource, build_source
 from wgan.errors import UserError
 from wgan.evaluation import build_evaluator
@@ -37,6 +48,7 @@ _EVAL_STREAM = 3_000_017  # seeds the fixed z of evaluations, apart from the tra
 
 RUN_FILES = ("config.yaml", "metrics.jsonl", "checkpoints", "samples", "report.png", "report.md")
 GRID_SIZE = 64  # images in the fixed-z grid saved at each evaluation of an image run
+_REPEAT_SIGNAL_S = 1.0  # a second Ctrl-C sooner than this is the same request (torchrun forwards)
 
 
 def _make_optimizer(
@@ -49,7 +61,7 @@ def _make_optimizer(
 
 
 class NonFiniteLossError(UserError):
-    """A loss became NaN or inf; the run stops and keeps its last good checkpoint."""
+    """A loss or a parameter became NaN or inf; the run keeps its last good checkpoint."""
 
 
 class Trainer:
@@ -58,7 +70,11 @@ class Trainer:
     def __init__(self, config: Config, run_dir: Path, *, quiet: bool = False) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
-        self.quiet = quiet
+        self.quiet = quiet or not distributed.is_main()
+        # This process's rows of every global batch (all of them in a single process).
+        self.rows = distributed.batch_rows(
+            config.batch_size, distributed.rank(), distributed.world_size()
+        )
         self.device = resolve_device(config.device)
         self.precision = resolve_precision(config.precision, self.device)
         torch.manual_seed(config.seed)
@@ -69,19 +85,25 @@ class Trainer:
                 "training samples; lower batch_size (--set batch_size=N)"
             )
         generator, critic = build_models(config, self.source.sample_shape)
-        self.generator = generator.to(self.device)
-        self.critic = critic.to(self.device)
+        self.generator = distributed.sync_batchnorm(generator, self.device).to(self.device)
+        self.critic = distributed.sync_batchnorm(critic, self.device).to(self.device)
         self.ema = copy.deepcopy(self.generator).requires_grad_(False) if config.ema_decay else None
         self.g_opt = _make_optimizer(
             config, self.generator.parameters(), config.optimizer.lr_generator
         )
         self.d_opt = _make_optimizer(config, self.critic.parameters(), config.optimizer.lr_critic)
+        if distributed.world_size() > 1:
+            for optimizer in (self.g_opt, self.d_opt):
+                distributed.average_gradients_before_step(optimizer)
         self.rng = torch.Generator(device=self.device).manual_seed(config.seed)
         self.evaluator = build_evaluator(config, self.source, self.device, quiet=quiet)
         self.step = 0
+        self.lr_scale = 1.0  # lowered by each rollback after a NaN or inf
+        self.rollbacks = 0
         self._sums: dict[str, Tensor] = {}
         self._count = 0
-        self._stop_requested = False
+        self._signal_received = 0  # set by the signal handler of this process
+        self.stop_signal = 0  # the signal all processes agreed to stop on (0: none)
 
     # ---- one step -------------------------------------------------------------------------
 
@@ -91,18 +113,18 @@ class Trainer:
 
     def critic_step(self) -> dict[str, Tensor]:
         cfg = self.config
-        n = cfg.batch_size
-        real = self.source.batch(n, self.rng)
+        n = cfg.batch_size  # the global batch; this process keeps `self.rows` of it (m rows)
+        real = self.source.batch(n, self.rng, rows=self.rows)
         with torch.no_grad(), autocast(self.device, self.precision):
-            fake = self.generator(self._z(n)).float()
+            fake = self.generator(self._z(n)[self.rows]).float()
         method = cfg.lipschitz.method
         with autocast(self.device, self.precision):
-            scores = self.critic(torch.cat([real, fake])).float()  # (2n, 1)
-            real_scores, fake_scores = scores[:n], scores[n:]
+            scores = self.critic(torch.cat([real, fake])).float()  # (2m, 1)
+            real_scores, fake_scores = scores[: len(real)], scores[len(real) :]
             loss = losses.wasserstein_critic_loss(real_scores, fake_scores)
             stats = {"critic_loss": loss.detach()}
             if method in ("gp", "gp-one-sided"):
-                eps = torch.rand(n, generator=self.rng, device=self.device)
+                eps = torch.rand(n, generator=self.rng, device=self.device)[self.rows]
                 penalty, norms = gradient_penalty(
                     self.critic, real, fake, eps=eps, one_sided=method == "gp-one-sided"
                 )
@@ -120,7 +142,7 @@ class Trainer:
         n = self.config.batch_size
         self.critic.requires_grad_(False)
         with autocast(self.device, self.precision):
-            fake_scores = self.critic(self.generator(self._z(n)).float()).float()
+            fake_scores = self.critic(self.generator(self._z(n)[self.rows]).float()).float()
             loss = losses.wasserstein_generator_loss(fake_scores)
         self.g_opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -142,11 +164,12 @@ class Trainer:
 
     def _set_learning_rates(self) -> None:
         opt = self.config.optimizer
+        scale = self.lr_scale
         if opt.lr_decay == "linear":
-            scale = max(0.0, 1.0 - self.step / self.config.steps)
-            for optimizer, base in ((self.g_opt, opt.lr_generator), (self.d_opt, opt.lr_critic)):
-                for group in optimizer.param_groups:
-                    group["lr"] = base * scale
+            scale *= max(0.0, 1.0 - self.step / self.config.steps)
+        for optimizer, base in ((self.g_opt, opt.lr_generator), (self.d_opt, opt.lr_critic)):
+            for group in optimizer.param_groups:
+                group["lr"] = base * scale
 
     def train_step(self) -> None:
         """n_critic critic steps and one generator step; sums the statistics for the next log line."""
@@ -231,12 +254,15 @@ class Trainer:
             "data": self.source.state_dict(),
             "sums": dict(self._sums),
             "count": self._count,
+            "lr_scale": self.lr_scale,
+            "rollbacks": self.rollbacks,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state.get("fingerprint") != self.config.fingerprint():
             raise UserError(
-                "the checkpoint was made with a different model or data config; "
+                "the checkpoint was made with a different model or data config"
+                f"{_shape_differences(state.get('config'), self.config)}; "
                 "resume it with the config it was trained with"
             )
         try:
@@ -254,26 +280,50 @@ class Trainer:
         self.source.load_state_dict(state["data"])
         self._sums = {k: v.to(self.device) for k, v in state["sums"].items()}
         self._count = int(state["count"])
+        self.lr_scale = float(state.get("lr_scale", 1.0))
+        self.rollbacks = int(state.get("rollbacks", 0))
 
     def save(self) -> Path:
+        """Write this step's checkpoint (atomically) and delete all but the newest `keep`."""
         path = checkpoint_path(self.run_dir, self.step)
-        save_checkpoint(path, self.state_dict())
+        try:
+            save_checkpoint(path, self.state_dict())
+        except OSError as err:  # a full disk, a quota, a read-only file system
+            raise UserError(
+                f"could not write checkpoint {path} ({err.strerror or err}); the earlier "
+                f"checkpoints are kept. Free some space, then `wgan resume {self.run_dir}`"
+            ) from None
         prune_checkpoints(self.run_dir, self.config.checkpoint.keep)
         return path
 
     # ---- the loop -------------------------------------------------------------------------
 
     def _averages(self) -> dict[str, float]:
-        """The statistics summed since the last log line, averaged; NaN or inf stops the run."""
+        """The statistics summed since the last log line, averaged over the steps and the
+        processes; NaN or inf stops the run (on every process, as all see the same averages)."""
+        if self._sums:
+            keys = list(self._sums)
+            totals = distributed.mean_over_ranks_(torch.stack([self._sums[k] for k in keys]))
+            self._sums = dict(zip(keys, totals, strict=True))  # kept reduced: checkpoints agree
         values = {key: float(total) / self._count for key, total in self._sums.items()}
         bad = [key for key, value in values.items() if not math.isfinite(value)]
         if bad:
             raise NonFiniteLossError(
                 f"{', '.join(bad)} became NaN or inf before step {self.step}; the run stopped and "
                 "kept its last good checkpoint. Lower the learning rates or raise the penalty, "
-                "then `wgan resume`"
+                "then `wgan resume` (or set on_nonfinite.action=rollback)"
             )
         return values
+
+    def _check_parameters(self) -> None:
+        """A NaN gradient (e.g. of a norm at zero) can spoil the weights while the losses look fine."""
+        for name, model in (("generator", self.generator), ("critic", self.critic)):
+            if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+                raise NonFiniteLossError(
+                    f"the {name}'s parameters became NaN or inf before step {self.step}; the run "
+                    "stopped and kept its last good checkpoint. Lower the learning rates, then "
+                    "`wgan resume` (or set on_nonfinite.action=rollback)"
+                )
 
     def _log_line(self, elapsed: float, steps: int) -> dict[str, Any]:
         record: dict[str, Any] = {"kind": "train", "step": self.step, **self._averages()}
@@ -282,103 +332,182 @@ class Trainer:
         return record
 
     def _save_checked(self) -> None:
-        """Save a checkpoint, never one whose recent losses were NaN or inf."""
+        """Save a checkpoint (rank 0), never one whose recent losses or weights are NaN or inf."""
         if self._count:
             self._averages()
-        self.save()
+        self._check_parameters()
+        if distributed.is_main():
+            self.save()
+
+    def _roll_back(self, error: NonFiniteLossError) -> dict[str, Any]:
+        """Reload the newest checkpoint and lower the learning rates; the record to log.
+
+        Every process does the same (they all saw the same NaN), reading the checkpoint rank 0
+        wrote. Without a checkpoint, or past `max_rollbacks`, the error stands.
+        """
+        policy = self.config.on_nonfinite
+        if self.rollbacks >= policy.max_rollbacks or not list_checkpoints(self.run_dir):
+            raise NonFiniteLossError(f"{error} ({self.rollbacks} rollbacks done)") from None
+        failed_at, lr_scale, rollbacks = self.step, self.lr_scale * policy.lr_factor, self.rollbacks
+        state, _, _ = load_latest(self.run_dir)
+        self.load_state_dict(state)
+        self.lr_scale, self.rollbacks = lr_scale, rollbacks + 1
+        if distributed.is_main():
+            _truncate_metrics(self.run_dir, self.step)
+            print(
+                f"wgan: warning: NaN or inf before step {failed_at}; rolled back to step "
+                f"{self.step} with the learning rates scaled by {lr_scale:g}",
+                file=sys.stderr,
+            )
+        return {"kind": "rollback", "step": self.step, "failed_at": failed_at, "lr_scale": lr_scale}
 
     @contextmanager
-    def _stop_on_interrupt(self) -> Iterator[None]:
-        """The first Ctrl-C asks the loop to save and stop after the current step; a second aborts."""
+    def _stop_on_signals(self) -> Iterator[None]:
+        """Ctrl-C (SIGINT) or SIGTERM, as schedulers send, asks the loop to save and stop after
+        the current step; another one, a second or more later, aborts. (torchrun forwards a
+        terminal's Ctrl-C that its workers already got: that repeat is the same request.)"""
+        first = 0.0
 
         def request_stop(signum: int, frame: Any) -> None:
-            if self._stop_requested:
+            nonlocal first
+            if not self._signal_received:
+                self._signal_received, first = signum, time.monotonic()
+            elif time.monotonic() - first > _REPEAT_SIGNAL_S:
                 raise KeyboardInterrupt
-            self._stop_requested = True
 
+        previous: dict[signal.Signals, Any] = {}
         try:
-            previous = signal.signal(signal.SIGINT, request_stop)
+            for kind in (signal.SIGINT, signal.SIGTERM):
+                previous[kind] = signal.signal(kind, request_stop)
         except ValueError:  # not the main thread: leave signals alone
             yield
             return
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for kind, handler in previous.items():
+                signal.signal(kind, handler)
+
+    def _stop_agreed(self) -> bool:
+        """Whether any process was asked to stop; every process learns it at the same step."""
+        self.stop_signal = distributed.max_over_ranks(self._signal_received)
+        return self.stop_signal != 0
 
     def train(self, until: int, on_record: Callable[[dict[str, Any]], None] | None = None) -> bool:
-        """Train up to generator step `until`. Returns False when stopped early by Ctrl-C."""
+        """Train up to generator step `until`. Returns False when stopped early by a signal."""
         from wgan.progress import TrainingProgress
 
         cfg = self.config
-        metrics_path = self.run_dir / "metrics.jsonl"
+        main = distributed.is_main()
         last_time, last_step = time.perf_counter(), self.step
         with (
-            self._stop_on_interrupt(),
+            self._stop_on_signals(),
             TrainingProgress(self.step, until, quiet=self.quiet) as progress,
-            open(metrics_path, "a") as metrics,
         ):
 
             def write(record: dict[str, Any]) -> None:
-                metrics.write(json.dumps(record) + "\n")
-                metrics.flush()
+                if not main:
+                    return
+                _append_metrics(self.run_dir, record)
                 progress.update(record)
                 if on_record is not None:
                     on_record(record)
 
             def evaluate() -> None:
-                write({"kind": "eval", **self.evaluate()})
-                if cfg.is_image_run:
-                    self.save_sample_grid()
+                self._check_parameters()  # NaN samples would fail the distances
+                if main:  # the others wait in their next collective
+                    write({"kind": "eval", **self.evaluate()})
+                    if cfg.is_image_run:
+                        self.save_sample_grid()
 
             if self.step == 0:  # where the curves start
                 evaluate()
-            while self.step < until and not self._stop_requested:
-                self.train_step()
-                progress.advance(self.step)
-                final = self.step == until
-                if self.step % cfg.log.every == 0 or final:
-                    now = time.perf_counter()
-                    write(self._log_line(now - last_time, self.step - last_step))
-                    last_time, last_step = now, self.step
-                if self.step % cfg.eval.every == 0 or final:
-                    evaluate()
-                if self.step % cfg.checkpoint.every == 0 or final:
-                    self._save_checked()
-            if self._stop_requested:
+            while self.step < until and not self._stop_agreed():
+                try:
+                    self.train_step()
+                    progress.advance(self.step)
+                    final = self.step == until
+                    if self.step % cfg.log.every == 0 or final:
+                        now = time.perf_counter()
+                        write(self._log_line(now - last_time, self.step - last_step))
+                        last_time, last_step = now, self.step
+                    if self.step % cfg.eval.every == 0 or final:
+                        evaluate()
+                    if self.step % cfg.checkpoint.every == 0 or final:
+                        self._save_checked()
+                except NonFiniteLossError as error:
+                    if cfg.on_nonfinite.action != "rollback":
+                        raise
+                    write(self._roll_back(error))
+                    progress.advance(self.step)
+                    last_time, last_step = time.perf_counter(), self.step
+            if self.stop_signal:
                 self._save_checked()
-        return not self._stop_requested
+        return not self.stop_signal
+
+
+def _append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
+    """One line of metrics.jsonl; opened per line, so that a rewrite of the file (a rollback)
+    never leaves a handle on the old one."""
+    with open(run_dir / "metrics.jsonl", "a") as metrics:
+        metrics.write(json.dumps(record) + "\n")
+
+
+def _shape_differences(saved: str | None, config: Config) -> str:
+    """' (model.critic_width: 32 in the checkpoint, 16 now)', naming the model and data keys that
+    differ between a checkpoint's config and this one ('' when they cannot be told)."""
+    try:
+        old = json.loads(saved or "")
+    except json.JSONDecodeError:
+        return ""
+    new = config.to_dict()
+    differences = [
+        f"{section}.{key}: {old.get(section, {}).get(key)!r} in the checkpoint, {value!r} now"
+        for section in ("model", "data")
+        for key, value in new[section].items()
+        if key != "path" and old.get(section, {}).get(key) != value
+    ]
+    return f" ({'; '.join(differences)})" if differences else ""
 
 
 def _truncate_metrics(run_dir: Path, step: int) -> None:
-    """Drop log lines written after the checkpoint a run resumes from."""
+    """Drop log lines written after the checkpoint a run resumes from, and a line a kill cut short."""
     path = run_dir / "metrics.jsonl"
     if not path.exists():
         return
-    kept = [
-        line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step
-    ]
-    path.write_text("".join(line + "\n" for line in kept))
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record["step"] <= step:
+            kept.append(line + "\n")
+    write_atomically(path, "".join(kept).encode())
 
 
 def start_run(
     config: Config, run_dir: Path, *, overwrite: bool = False, quiet: bool = False
 ) -> Trainer:
-    """A fresh Trainer for `run_dir`; refuses a directory that holds a run unless `overwrite`."""
+    """A fresh Trainer for `run_dir`; refuses a directory that holds a run unless `overwrite`.
+
+    Everything is checked (on every process) before rank 0 touches the disk.
+    """
     run_dir = Path(run_dir)
-    existing = [name for name in RUN_FILES if (run_dir / name).exists()]
-    if existing and not overwrite:
-        raise UserError(
-            f"{run_dir} already holds a run; continue it with `wgan resume {run_dir}`, "
-            "choose another --out, or pass --overwrite"
-        )
-    trainer = Trainer(config, run_dir, quiet=quiet)  # validates data before touching the disk
-    if overwrite:
+    with distributed.all_or_none():
+        existing = [name for name in RUN_FILES if (run_dir / name).exists()]
+        if existing and not overwrite:
+            raise UserError(
+                f"{run_dir} already holds a run; continue it with `wgan resume {run_dir}`, "
+                "choose another --out, or pass --overwrite"
+            )
+        trainer = Trainer(config, run_dir, quiet=quiet)  # validates data before touching the disk
+    if distributed.is_main():
         for name in existing:
             target = run_dir / name
             shutil.rmtree(target) if target.is_dir() else target.unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_config(config, run_dir / "config.yaml")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_config(config, run_dir / "config.yaml")
     return trainer
 
 
@@ -391,28 +520,43 @@ def open_run(
 ) -> Trainer:
     """The Trainer of an existing run, restored from its newest readable checkpoint.
 
-    `inception_weights` sets eval.inception_weights for this session only (not saved).
+    A run stopped before its first checkpoint starts again from step 0 (the seed fixes the same
+    numbers). Nothing is written unless the run opens on every process. `inception_weights` sets
+    eval.inception_weights for this session only (not saved).
     """
     run_dir = Path(run_dir)
     config_path = run_dir / "config.yaml"
-    if not config_path.is_file():
+    warnings: list[str] = []
+    with distributed.all_or_none():
+        if not config_path.is_file():
+            raise UserError(
+                f"{run_dir} is not a wgan run (no config.yaml); start one with `wgan train`"
+            )
+        raw = read_yaml(config_path)
+        saved_steps = raw.get("steps")
+        if steps is not None:
+            raw["steps"] = steps
+        config = build_config(raw)
+        session = config
+        if inception_weights is not None:
+            eval_config = config.eval.model_copy(update={"inception_weights": inception_weights})
+            session = config.model_copy(update={"eval": eval_config})
+        trainer = Trainer(session, run_dir, quiet=quiet)
+        if list_checkpoints(run_dir):
+            state, _, warnings = load_latest(run_dir)
+            trainer.load_state_dict(state)
+        else:
+            warnings = [f"{run_dir} has no checkpoint yet; training starts again from step 0"]
+    seen = distributed.gather_ints(trainer.step)
+    if len(set(seen)) > 1:
         raise UserError(
-            f"{run_dir} is not a wgan run (no config.yaml); start one with `wgan train`"
+            f"the processes found different checkpoints (steps {seen}); put the run "
+            "directory on a file system that every node shares"
         )
-    raw = yaml.safe_load(config_path.read_text()) or {}
-    if steps is not None:
-        raw["steps"] = steps
-    config = build_config(raw)
-    state, _, warnings = load_latest(run_dir)
-    session = config
-    if inception_weights is not None:
-        eval_config = config.eval.model_copy(update={"inception_weights": inception_weights})
-        session = config.model_copy(update={"eval": eval_config})
-    trainer = Trainer(session, run_dir, quiet=quiet)
-    for warning in warnings:
-        print(f"wgan: warning: {warning}", file=sys.stderr)
-    trainer.load_state_dict(state)
-    if steps is not None and steps != trainer.config.steps:
-        save_config(config, config_path)
-    _truncate_metrics(run_dir, trainer.step)
+    if distributed.is_main():
+        for warning in warnings:
+            print(f"wgan: warning: {warning}", file=sys.stderr)
+        if steps is not None and steps != saved_steps and steps > trainer.step:
+            save_config(config, config_path)  # the new total, for a later plain `wgan resume`
+        _truncate_metrics(run_dir, trainer.step if trainer.step else -1)
     return trainer

@@ -3,6 +3,10 @@
 A source gives training batches drawn with the run's generator (so a seed and a checkpoint fix
 the data order), a held-out real set for evaluation, and a second real set of the same size for
 the noise floor of any sample-based distance.
+
+`batch(n, generator, rows=...)` draws the random numbers of all n samples, on every process of a
+distributed run alike, and returns only the rows asked for: each process takes its own slice of
+one global batch, which is the batch a single process would draw.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from wgan.errors import UserError
 _HOLDOUT_STREAM = 1_000_003
 _REFERENCE_STREAM = 2_000_003
 _IMAGE_SPLIT_SEED = 0  # image splits do not follow the run's seed: runs on one data set compare
+ALL_ROWS = slice(None)
 
 
 class DataSource(Protocol):
@@ -31,7 +36,7 @@ class DataSource(Protocol):
     modes: Modes | None
     n_train: int | None  # None for an exact sampler
 
-    def batch(self, n: int, generator: torch.Generator) -> Tensor: ...
+    def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor: ...
     def holdout(self, n: int) -> Tensor: ...
     def reference(self, n: int) -> Tensor: ...
     def state_dict(self) -> dict[str, Any]: ...
@@ -49,8 +54,8 @@ class ToySource:
         self.seed = seed
         self.device = device
 
-    def batch(self, n: int, generator: torch.Generator) -> Tensor:
-        return self.distribution.sample(n, generator)
+    def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
+        return self.distribution.sample(n, generator)[rows]
 
     def _fixed(self, n: int, stream: int) -> Tensor:
         generator = torch.Generator(device=self.device).manual_seed(self.seed + stream)
@@ -67,6 +72,35 @@ class ToySource:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
+
+
+class EpochOrder:
+    """Batches of indices into a finite set: a fresh random permutation each epoch.
+
+    The permutation and the position in it are part of the checkpoint, so a resumed run draws
+    the same batches as an uninterrupted one.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._perm: Tensor | None = None
+        self._pos = 0
+
+    def next(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
+        """The indices of the next n samples (on the generator's device), then `rows` of them."""
+        if self._perm is None or self._pos + n > self.size:
+            self._perm = torch.randperm(self.size, generator=generator, device=generator.device)
+            self._pos = 0
+        index = self._perm[self._pos : self._pos + n][rows]
+        self._pos += n
+        return index
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"perm": self._perm, "pos": self._pos}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._perm = state.get("perm")
+        self._pos = int(state.get("pos", 0))
 
 
 class TensorSource:
@@ -92,16 +126,10 @@ class TensorSource:
         self.sample_shape = tuple(data.shape[1:])
         self.modes = modes
         self.n_train: int | None = len(self.train_data)
-        self._perm: Tensor | None = None
-        self._pos = 0
+        self.order = EpochOrder(len(self.train_data))
 
-    def batch(self, n: int, generator: torch.Generator) -> Tensor:
-        size = len(self.train_data)
-        if self._perm is None or self._pos + n > size:
-            self._perm = torch.randperm(size, generator=generator, device=generator.device)
-            self._pos = 0
-        index = self._perm[self._pos : self._pos + n]
-        self._pos += n
+    def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
+        index = self.order.next(n, generator, rows)
         return self.train_data[index.to(self.train_data.device)]
 
     def holdout(self, n: int) -> Tensor:
@@ -112,11 +140,10 @@ class TensorSource:
         return self.train_data[: min(n, len(self.holdout_data))]
 
     def state_dict(self) -> dict[str, Any]:
-        return {"perm": self._perm, "pos": self._pos}
+        return self.order.state_dict()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._perm = state.get("perm")
-        self._pos = int(state.get("pos", 0))
+        self.order.load_state_dict(state)
 
 
 class ImageSplit:
@@ -206,16 +233,10 @@ class ImageSource:
         self.sample_shape: tuple[int, ...] = (channels, resolution, resolution)
         self.modes: Modes | None = None
         self.n_train: int | None = len(self.train)
-        self._perm: Tensor | None = None
-        self._pos = 0
+        self.order = EpochOrder(len(self.train))
 
-    def batch(self, n: int, generator: torch.Generator) -> Tensor:
-        size = len(self.train)
-        if self._perm is None or self._pos + n > size:
-            self._perm = torch.randperm(size, generator=generator, device=generator.device)
-            self._pos = 0
-        index = self._perm[self._pos : self._pos + n]
-        self._pos += n
+    def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
+        index = self.order.next(n, generator, rows)
         return self.train.take(index.cpu().numpy()).to(self.device, non_blocking=True)
 
     def holdout(self, n: int) -> Tensor:
@@ -226,11 +247,10 @@ class ImageSource:
         return self.train.first(min(n, len(self.held))).to(self.device)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"perm": self._perm, "pos": self._pos}
+        return self.order.state_dict()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._perm = state.get("perm")
-        self._pos = int(state.get("pos", 0))
+        self.order.load_state_dict(state)
 
 
 def load_image_set(config: Config) -> ImageData:
