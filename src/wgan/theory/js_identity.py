@@ -29,7 +29,7 @@ from torch import Tensor, nn
 
 from wgan import losses
 from wgan.distances import js
-from wgan.theory.critics import GAMES, fit_critic
+from wgan.theory.critics import GAMES
 from wgan.theory.densities import Density
 from wgan.theory.optimal_discriminator import draw_samples
 
@@ -217,15 +217,7 @@ def check_identity(
     derivative uses a step of one bin, so that bin-aligned edges stay aligned.
     """
     samples = draw_samples(p_real, p_fake, n, seed)
-    fit = fit_critic(
-        GAMES["minimax"],
-        samples.real,
-        samples.fake,
-        samples.val_real,
-        samples.val_fake,
-        max_steps=max_steps,
-        seed=seed,
-    )
+    fit = samples.fit(GAMES["minimax"], max_steps=max_steps, seed=seed)
     trained, se = value_from_discriminator(fit.critic, samples.test_real, samples.test_fake)
 
     def quad_value(a: Density, b: Density) -> float:

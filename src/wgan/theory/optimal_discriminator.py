@@ -9,6 +9,7 @@ on samples of two known 1-D densities and compared with D* on a grid.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from wgan.distances._checks import FloatArray
-from wgan.theory.critics import GAMES, FitResult, fit_critic
+from wgan.theory.critics import GAMES, FitResult, Game, fit_critic
 from wgan.theory.densities import Density, mixture, normal
 
 __all__ = [
@@ -70,6 +71,10 @@ class Samples:
     val_fake: Tensor
     test_real: Tensor
     test_fake: Tensor
+
+    def fit(self, game: Game, **options: Any) -> FitResult:
+        """A critic fitted on the training samples, early-stopped on the held-out ones."""
+        return fit_critic(game, self.real, self.fake, self.val_real, self.val_fake, **options)
 
 
 def draw_samples(p_real: Density, p_fake: Density, n: int, seed: int) -> Samples:
@@ -137,12 +142,8 @@ def check_optimal_discriminator(
     def mean_error(critic: nn.Module) -> float:
         return float(np.mean(np.abs(discriminator_on(critic, grid) - d_star)))
 
-    fit = fit_critic(
+    fit = samples.fit(
         GAMES["minimax"],
-        samples.real,
-        samples.fake,
-        samples.val_real,
-        samples.val_fake,
         width=width,
         lr=lr,
         max_steps=max_steps,

@@ -34,7 +34,7 @@ from torch import Tensor, nn
 
 from wgan import losses
 from wgan.distances._checks import FloatArray
-from wgan.theory.critics import GAMES, fit_critic
+from wgan.theory.critics import GAMES
 from wgan.theory.densities import normal
 from wgan.theory.optimal_discriminator import draw_samples, optimal_discriminator
 
@@ -149,15 +149,7 @@ def trained_gradients(
     differentiate each generator loss with respect to theta through them."""
     samples = draw_samples(normal(0.0, 1.0), normal(theta, 1.0), n, seed)
     fits = {
-        name: fit_critic(
-            GAMES[name],
-            samples.real,
-            samples.fake,
-            samples.val_real,
-            samples.val_fake,
-            max_steps=max_steps,
-            seed=seed,
-        ).critic
+        name: samples.fit(GAMES[name], max_steps=max_steps, seed=seed).critic
         for name in ("minimax", "wgan-gp")
     }
     z = samples.test_fake - theta  # the generator's noise behind fresh fake samples
