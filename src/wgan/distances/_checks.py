@@ -129,3 +129,11 @@ def check_same_dim(x: FloatArray, y: FloatArray, x_name: str, y_name: str) -> No
             f"{x_name} and {y_name} must have the same dimension: {x_name} has points of "
             f"dimension {x.shape[1]}, {y_name} of dimension {y.shape[1]}"
         )
+
+
+def check_point_clouds(x: Any, y: Any) -> tuple[FloatArray, FloatArray]:
+    """``x`` and ``y`` as (n, d) and (m, d) float64 arrays of the same dimension d."""
+    x_arr = check_points(x, "x")
+    y_arr = check_points(y, "y")
+    check_same_dim(x_arr, y_arr, "x", "y")
+    return x_arr, y_arr

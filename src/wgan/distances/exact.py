@@ -12,8 +12,7 @@ import ot
 from wgan.distances._checks import (
     FloatArray,
     check_p,
-    check_points,
-    check_same_dim,
+    check_point_clouds,
     check_weights,
 )
 from wgan.distances._cost import cost_matrix
@@ -143,9 +142,7 @@ def wasserstein_exact(
     *ACM Trans. Graph.* 30(6).
     """
     p_val = check_p(p)
-    x_arr = check_points(x, "x")
-    y_arr = check_points(y, "y")
-    check_same_dim(x_arr, y_arr, "x", "y")
+    x_arr, y_arr = check_point_clouds(x, y)
     a_arr = check_weights(a, x_arr.shape[0], "a", "x")
     b_arr = check_weights(b, y_arr.shape[0], "b", "y")
     limit = _check_max_iter(max_iter, x_arr.shape[0], y_arr.shape[0])

@@ -13,8 +13,7 @@ import ot
 from wgan.distances._checks import (
     FloatArray,
     check_p,
-    check_points,
-    check_same_dim,
+    check_point_clouds,
     check_weights,
 )
 from wgan.distances._cost import cost_matrix
@@ -142,9 +141,7 @@ def wasserstein_sinkhorn(
     """
     reg_val = check_reg(reg)
     p_val = check_p(p)
-    x_arr = check_points(x, "x")
-    y_arr = check_points(y, "y")
-    check_same_dim(x_arr, y_arr, "x", "y")
+    x_arr, y_arr = check_point_clouds(x, y)
     a_arr = check_weights(a, x_arr.shape[0], "a", "x")
     b_arr = check_weights(b, y_arr.shape[0], "b", "y")
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:

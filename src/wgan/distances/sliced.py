@@ -11,8 +11,7 @@ import numpy as np
 from wgan.distances._checks import (
     FloatArray,
     check_p,
-    check_points,
-    check_same_dim,
+    check_point_clouds,
     check_weights,
 )
 from wgan.distances.one_d import wasserstein_1d_pp
@@ -175,9 +174,7 @@ def sliced_wasserstein(
     barycenters of measures. *J. Math. Imaging Vis.* 51, 22-45.
     """
     p_val = check_p(p)
-    x_arr = check_points(x, "x")
-    y_arr = check_points(y, "y")
-    check_same_dim(x_arr, y_arr, "x", "y")
+    x_arr, y_arr = check_point_clouds(x, y)
     a_arr = None if a is None else check_weights(a, x_arr.shape[0], "a", "x")
     b_arr = None if b is None else check_weights(b, y_arr.shape[0], "b", "y")
     n_dir = check_n_projections(n_projections)

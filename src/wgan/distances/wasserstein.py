@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from wgan.distances._checks import check_p, check_points, check_same_dim, check_weights
+from wgan.distances._checks import check_p, check_point_clouds, check_weights
 from wgan.distances.exact import exact_cost
 from wgan.distances.one_d import wasserstein_1d_pp
 from wgan.distances.sinkhorn import check_reg, wasserstein_sinkhorn
@@ -108,9 +108,7 @@ def wasserstein(
         return sliced_wasserstein(x, y, a, b, p=p, n_projections=n_dir, seed=seed).distance
 
     p_val = check_p(p)
-    x_arr = check_points(x, "x")
-    y_arr = check_points(y, "y")
-    check_same_dim(x_arr, y_arr, "x", "y")
+    x_arr, y_arr = check_point_clouds(x, y)
     if x_arr.shape[1] == 1:
         wa = None if a is None else check_weights(a, x_arr.shape[0], "a", "x")
         wb = None if b is None else check_weights(b, y_arr.shape[0], "b", "y")
