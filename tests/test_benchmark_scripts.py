@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
+from conftest import benchmark_script
 from wgan.data.images import load_image_data
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_synthetic_sets_are_real_format_files(tmp_path: Path) -> None:
-    gpu = _script("gpu_images")
+    gpu = benchmark_script("gpu_images")
     cifar = load_image_data(
         gpu.write_cifar_format(tmp_path, 50, 20), resolution=None, channels=None
     )
@@ -41,7 +30,7 @@ def test_gpu_images_runs_tiny_on_the_cpu(
     from wgan.metrics import classifier
 
     monkeypatch.setattr(classifier, "training_steps", lambda n: 2)  # the code path, not accuracy
-    gpu = _script("gpu_images")
+    gpu = benchmark_script("gpu_images")
     argv = ["--out", str(tmp_path), "--tiny", "--device", "cpu", "--budget-s", "1"]
     argv += ["--eval-every-s", "5"]  # one evaluation after each run's half second
     assert gpu.main(argv) == 0
