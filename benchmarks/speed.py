@@ -53,7 +53,7 @@ from reference_wgan_gp import (
     numpy_toy_batches,
 )
 from wgan.bench import machine_description, run_bench
-from wgan.config import Config, load_config
+from wgan.config import Config, load_config, merge
 from wgan.data.sources import ImageSource, build_source
 from wgan.data.toy import ToyDistribution
 from wgan.models import build_models
@@ -70,18 +70,25 @@ class Contender:
     build: Callable[[], Step]  # sets up its models; returns one generator step
 
 
-def toy_config(**fields: Any) -> Config:
-    return load_config("8gaussians-wgan-gp-paper", device="cpu", **fields)
+def toy_config(*, tiny: bool = False, **fields: Any) -> Config:
+    """The paper code's toy setting (tiny: widths 16, batch 16, for tests)."""
+    base: dict[str, Any] = {"device": "cpu"}
+    if tiny:
+        base |= {"batch_size": 16, "model": {"generator_width": 16, "critic_width": 16}}
+    return load_config("8gaussians-wgan-gp-paper", **merge(base, fields))
 
 
-def dcgan_config(**fields: Any) -> Config:
-    return load_config(
-        "mnist-wgan-gp",
-        device="cpu",
-        batch_size=64,
-        data={"name": "digits", "resolution": 28, "channels": 1},
-        **fields,
-    )
+def dcgan_config(*, tiny: bool = False, **fields: Any) -> Config:
+    """mnist-wgan-gp's DCGAN on the digits resized to 28x28, batch 64 (tiny: 8x8, widths 4)."""
+    base: dict[str, Any] = {
+        "device": "cpu",
+        "batch_size": 64,
+        "data": {"name": "digits", "resolution": 28, "channels": 1},
+    }
+    if tiny:
+        base = merge(base, {"batch_size": 16, "data": {"resolution": 8},
+                            "model": {"latent_dim": 8, "generator_width": 4, "critic_width": 4}})  # fmt: skip
+    return load_config("mnist-wgan-gp", **merge(base, fields))
 
 
 def _reference(config: Config, switches: Switches) -> Step:
@@ -195,19 +202,18 @@ def race(contenders: list[Contender], *, steps: int, repeats: int, warmup: int) 
     return rows
 
 
-def scaling(*, steps: int) -> list[dict[str, Any]]:
+def scaling(*, steps: int, tiny: bool = False) -> list[dict[str, Any]]:
     """wgan's step (precision auto) over batch sizes and widths: time, FLOPs, GFLOP/s."""
     cells: list[tuple[str, Config]] = []
-    for width in (128, 512, 1024):
-        for batch in (64, 256, 1024):
+    for width in (16,) if tiny else (128, 512, 1024):
+        for batch in (8, 16) if tiny else (64, 256, 1024):
             model = {"generator_width": width, "critic_width": width}
-            cells.append(
-                ("toy MLP x3", toy_config(precision="auto", batch_size=batch, model=model))
-            )
-    for width in (32, 64):
-        for batch in (32, 64, 128):
+            config = toy_config(tiny=tiny, precision="auto", batch_size=batch, model=model)
+            cells.append(("toy MLP x3", config))
+    for width in (4,) if tiny else (32, 64):
+        for batch in (8, 16) if tiny else (32, 64, 128):
             model = {"generator_width": width, "critic_width": width}
-            cells.append(("DCGAN 28x28", dcgan_config(batch_size=batch, model=model)))
+            cells.append(("DCGAN 28x28", dcgan_config(tiny=tiny, batch_size=batch, model=model)))
     rows = []
     for label, config in cells:
         r = run_bench(config, steps=steps, warmup=1, split_steps=1, evaluate=False)
@@ -221,6 +227,7 @@ def scaling(*, steps: int) -> list[dict[str, Any]]:
                 "gflop_per_generator_step": r["gflop_per_generator_step"],
                 "gflops_per_s": r["gflops_per_s"],
                 "peak_gflops_per_s": r["peak_gflops_per_s"],
+                "steps": steps,
             }
         )
         print(
@@ -281,7 +288,10 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
             "## How the cost grows with batch size and width",
             "",
             "wgan's step at precision auto; FLOPs counted as `wgan bench` counts them (matmuls "
-            "and convolutions of all passes, the penalty's double backward included).",
+            "and convolutions of all passes, the penalty's double backward included); "
+            f"{results['scaling'][0]['steps']} timed steps a cell, one after the other (not "
+            "interleaved: compare rows for the trend, not to the percent); load average "
+            "{:.1f} before, {:.1f} after.".format(*results["scaling_load_average"]),
             "",
             "| model | width | batch | precision | ms per generator step | GFLOP per step | GFLOP/s |",
             "|---|---:|---:|---|---:|---:|---:|",
@@ -310,7 +320,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
     )
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parent, help="(default: benchmarks/)"
+    )
+    parser.add_argument("--tiny", action="store_true", help="tiny models: a test of the script")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -327,9 +340,14 @@ def main(argv: list[str] | None = None) -> int:
         for name in workloads:
             if name == "scaling":
                 print("scaling", flush=True)
-                results["scaling"] = scaling(steps=args.steps or 3)
+                before = os.getloadavg()[0]
+                results["scaling"] = scaling(steps=args.steps or 3, tiny=args.tiny)
+                results["scaling_load_average"] = [before, os.getloadavg()[0]]
                 continue
-            config, steps = (toy_config(), 6) if name == "toy" else (dcgan_config(), 2)
+            if name == "toy":
+                config, steps = toy_config(tiny=args.tiny), 6
+            else:
+                config, steps = dcgan_config(tiny=args.tiny), 2
             steps = args.steps or steps
             print(f"{name}: {config.name}, batch {config.batch_size}", flush=True)
             before = os.getloadavg()[0]
