@@ -12,28 +12,30 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 
 class _PiecewiseLinear(torch.autograd.Function):
-    """leaky_relu(x, slope) (relu for slope 0) whose backward multiplies by a saved slope mask.
+    """leaky_relu(x, slope) (relu for slope 0) whose backward treats x as a constant.
 
-    The values and the first derivative are torch's. The difference is in a double backward:
-    torch's `threshold_backward` and `leaky_relu_backward` declare a zero derivative with respect
-    to the forward input, and autograd then runs that zero back through the whole forward pass
-    (every matmul or convolution before the activation, for the weights and the inputs). Here
-    the mask is a saved constant, so nothing flows into the forward pass. For the WGAN-GP
-    penalty of an MLP critic that is a third of the penalty's FLOPs (tests/models).
+    The values and the first derivative are torch's (the same backward kernels). The difference
+    is in a double backward: torch's `threshold_backward` and `leaky_relu_backward` declare a
+    zero derivative with respect to the forward input, and autograd then runs that zero back
+    through the whole forward pass (every matmul or convolution before the activation, for the
+    weights and the inputs). Here the backward sees x detached, so nothing flows into the
+    forward pass. For the WGAN-GP penalty of an MLP critic that is a third of the penalty's
+    FLOPs (tests/models/test_activations.py).
     """
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, slope: float) -> Tensor:
-        positive = x > 0
-        ctx.save_for_backward(positive)
+        ctx.save_for_backward(x)
         ctx.slope = slope
         return torch.relu(x) if slope == 0 else F.leaky_relu(x, slope)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        (positive,) = ctx.saved_tensors
-        # As torch's: grad where x > 0, else slope * grad (0 for relu, also for inf or NaN grad).
-        return torch.where(positive, grad, grad * ctx.slope if ctx.slope else 0.0), None
+        (x,) = ctx.saved_tensors
+        x = x.detach()  # a constant of the gradient's graph
+        if ctx.slope == 0:
+            return torch.ops.aten.threshold_backward(grad, x, 0), None
+        return torch.ops.aten.leaky_relu_backward(grad, x, ctx.slope, False), None
 
 
 class MaskedReLU(nn.ReLU):
