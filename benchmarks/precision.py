@@ -172,6 +172,22 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
             f"{r['w1_noise_floor']:.4f} | {r['penalty_relative_difference_median']:.2%}, "
             f"{r['penalty_relative_difference_max']:.2%} |"
         )
+    lines += [
+        "",
+        "Paired differences (bf16 - fp32, same seed, same step) over every evaluation:",
+        "",
+    ]
+    for preset in dict.fromkeys(run["preset"] for run in results["runs"]):
+        diffs = [
+            b["w1"] - a["w1"]
+            for run in results["runs"]
+            if run["preset"] == preset
+            for a, b in zip(run["curves"]["fp32"], run["curves"]["bf16"], strict=True)
+        ]
+        lines.append(
+            f"- {preset}: mean {statistics.fmean(diffs):+.4f}, from {min(diffs):+.4f} to "
+            f"{max(diffs):+.4f} ({len(diffs)} pairs)"
+        )
     lines += ["", "Training time (evaluations excluded), summed over the seeds:", ""]
     for preset, seconds in results["train_seconds"].items():
         lines.append(

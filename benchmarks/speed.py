@@ -1,8 +1,8 @@
 """Side-by-side training speed: the plain reference, each optimisation added in turn, and wgan.
 
 Usage:
-    python benchmarks/speed.py [--workloads toy,dcgan,scaling] [--repeats 5] [--threads N]
-                               [--out benchmarks]
+    python benchmarks/speed.py [--workloads toy,dcgan,scaling] [--repeats 5] [--steps N]
+                               [--threads N] [--out benchmarks] [--tiny]
 
 Workloads (CPU):
 - toy: the WGAN-GP paper code's toy setting, `8gaussians-wgan-gp-paper` (MLP 512 x 3, batch 256,
@@ -13,7 +13,8 @@ Workloads (CPU):
 
 Every contender of a workload lives in this one process and trains its own models from the same
 initial weights. In each of `repeats` rounds every contender runs `steps` generator steps, one
-contender after the other, so that a change in the machine's load hits all of them alike. A
+contender after the other in an order shuffled anew each round, so that a change in the
+machine's load hits all of them alike (short rounds pair them best: `--steps 1`). A
 contender's speed is its median over the rounds (with the slowest and fastest round); its ratios
 to the reference and to the contender before it are medians of the per-round ratios. Warm-up
 steps (compilation included) run before the first round and are reported apart.
@@ -31,6 +32,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import sys
 import tempfile
@@ -169,10 +171,11 @@ def race(contenders: list[Contender], *, steps: int, repeats: int, warmup: int) 
         print(f"  ready: {c.name} ({warmups[-1]:.1f} s set-up and warm-up)", flush=True)
     seconds: list[list[float]] = [[] for _ in contenders]
     for round_ in range(repeats):
-        for i, step in enumerate(runners):
+        # A new order each round: no contender always runs right after a slow one.
+        for i in random.Random(round_).sample(range(len(runners)), len(runners)):
             start = time.perf_counter()
             for _ in range(steps):
-                step()
+                runners[i]()
             seconds[i].append((time.perf_counter() - start) / steps)
         print(
             f"  round {round_ + 1}/{repeats}: "
@@ -248,7 +251,8 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
     lines = [
         "# Training speed, side by side",
         "",
-        f"Machine: {results['machine']}; torch {results['torch']}, {results['threads']} threads "
+        f"Machine: {results['machine']}; torch {results['torch']}, {results['threads']} torch "
+        "thread(s) "
         f"(shared machine: see the load averages). Command: `{results['command']}`.",
         "",
         "Each workload's contenders run in one process, interleaved over the rounds; speeds are "
@@ -268,7 +272,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
             "",
             f"## {titles[key]}",
             "",
-            f"{workload['steps']} generator steps per contender per round, {workload['repeats']} "
+            f"{workload['steps']} generator step(s) per contender per round, {workload['repeats']} "
             f"rounds; load average {before:.1f} before, {after:.1f} after.",
             "",
             "| contender | what changes | generator steps/s | x reference | x previous | set-up + warm-up s |",
@@ -341,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             if name == "scaling":
                 print("scaling", flush=True)
                 before = os.getloadavg()[0]
-                results["scaling"] = scaling(steps=args.steps or 3, tiny=args.tiny)
+                results["scaling"] = scaling(steps=1 if args.tiny else 3, tiny=args.tiny)
                 results["scaling_load_average"] = [before, os.getloadavg()[0]]
                 continue
             if name == "toy":

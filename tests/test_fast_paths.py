@@ -71,3 +71,15 @@ def test_resident_images_give_the_converted_batches(monkeypatch: pytest.MonkeyPa
     for a, b in zip(resident, _batches(config, 5), strict=True):
         assert torch.equal(a, b)
     assert len({float(b.sum()) for b in resident}) == 5  # the batches do differ
+
+
+def test_bf16_keeps_weights_optimizer_state_and_losses_in_fp32(tmp_path: Path) -> None:
+    trainer = Trainer(tiny_config(precision="bf16"), tmp_path, quiet=True)
+    stats = trainer.critic_step() | trainer.generator_step()
+    assert all(v.dtype == torch.float32 for v in stats.values())
+    for model in (trainer.generator, trainer.critic):
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+        assert all(p.grad is None or p.grad.dtype == torch.float32 for p in model.parameters())
+    for opt in (trainer.g_opt, trainer.d_opt):
+        for state in opt.state.values():
+            assert all(v.dtype == torch.float32 for k, v in state.items() if k != "step")

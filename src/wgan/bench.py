@@ -206,7 +206,8 @@ def run_bench(
 
 def format_report(r: dict[str, Any]) -> str:
     """The human-readable form of a `run_bench` result."""
-    where = f"{r['device']}" + (f", {r['threads']} threads" if r["threads"] else "")
+    threads = r["threads"]
+    where = r["device"] + (f", {threads} thread{'s' * (threads != 1)}" if threads else "")
     options = [r["precision"]] + [k.replace("_", "-") for k in ("compile", "channels_last") if r[k]]
     lines = [
         f"{r['preset']} on {r['machine']} ({where}; load average {r['load_average']:.1f}; "

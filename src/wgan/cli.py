@@ -246,6 +246,7 @@ def _add_bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     bench.add_argument(
         "--steps",
         dest="bench_steps",
+        metavar="N",
         type=int,
         default=10,
         help="generator steps timed (after 2 warm-up steps; default: 10)",
@@ -266,7 +267,10 @@ def _add_bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="override a config field, e.g. --set precision=fp32 (repeatable)",
     )
     bench.add_argument(
-        "--threads", type=int, help="CPU threads for torch (default: torch's, one per core)"
+        "--threads",
+        type=int,
+        help="CPU threads for torch; on a shared machine, the idle cores (default: torch's, one "
+        "per core)",
     )
     bench.add_argument(
         "--no-eval", action="store_true", help="skip timing an evaluation (default: time one)"
