@@ -7,7 +7,11 @@ oversubscribes the machine and tiny ops wait on each other: a 3 s fit was measur
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+from pathlib import Path
+from types import ModuleType
 
 os.environ["OMP_NUM_THREADS"] = "1"
 
@@ -80,3 +84,17 @@ def tiny_image_config(**fields: object) -> Config:
         "log": {"every": 2},
     }
     return load_config("digits-wgan-gp", **{**base, **fields})
+
+
+def benchmark_script(name: str) -> ModuleType:
+    """benchmarks/<name>.py imported as module `name` (benchmarks/ is not a package; the
+    scripts import each other by plain name)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
+from conftest import benchmark_script
 from wgan.data.images import load_image_data
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_synthetic_sets_are_real_format_files(tmp_path: Path) -> None:
-    gpu = _script("gpu_images")
+    gpu = benchmark_script("gpu_images")
     cifar = load_image_data(
         gpu.write_cifar_format(tmp_path, 50, 20), resolution=None, channels=None
     )
@@ -41,7 +30,7 @@ def test_gpu_images_runs_tiny_on_the_cpu(
     from wgan.metrics import classifier
 
     monkeypatch.setattr(classifier, "training_steps", lambda n: 2)  # the code path, not accuracy
-    gpu = _script("gpu_images")
+    gpu = benchmark_script("gpu_images")
     argv = ["--out", str(tmp_path), "--tiny", "--device", "cpu", "--budget-s", "1"]
     argv += ["--eval-every-s", "5"]  # one evaluation after each run's half second
     assert gpu.main(argv) == 0
@@ -54,3 +43,48 @@ def test_gpu_images_runs_tiny_on_the_cpu(
         assert run["generator_steps"] > 0 and run["generator_steps_per_s"] > 0
         assert run["curve"][0]["step"] == 0 and len(run["curve"]) >= 2
         assert Path(run["report"]).is_file()
+
+
+def test_speed_script_runs_tiny(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wgan import bench, train
+
+    monkeypatch.setattr(train, "COMPILE_BACKEND", "eager")  # the code path, not inductor's minutes
+    monkeypatch.setattr(bench, "matmul_peak_gflops", lambda device, precision: 1.0)
+    speed = benchmark_script("speed")
+    argv = ["--tiny", "--repeats", "2", "--steps", "1", "--out", str(tmp_path)]
+    assert speed.main(argv) == 0
+    results = json.loads((tmp_path / "results" / "speed.json").read_text())
+    toy, dcgan = results["workloads"]["toy"], results["workloads"]["dcgan"]
+    names = [r["name"] for r in toy["contenders"]]
+    assert names[0] == "reference" and names[-3:] == [
+        "wgan fp32",
+        "wgan bf16",
+        "wgan bf16 compiled",
+    ]
+    assert "wgan bf16 channels-last" in [r["name"] for r in dcgan["contenders"]]
+    for row in toy["contenders"] + dcgan["contenders"]:
+        assert len(row["seconds_per_step"]) == 2 and row["generator_steps_per_s"] > 0
+    assert toy["contenders"][0]["ratio_vs_reference"] == 1.0
+    assert len(results["scaling"]) == 4 and results["scaling"][0]["gflop_per_generator_step"] > 0
+    table = (tmp_path / "speed.md").read_text()
+    assert (
+        "| reference |" in table and "How the cost grows" in table and results["command"] in table
+    )
+
+
+def test_precision_script_runs_tiny(tmp_path: Path) -> None:
+    precision = benchmark_script("precision")
+    argv = ["--tiny", "--presets", "8gaussians-wgan-gp-paper", "--seeds", "0", "1", "--steps",
+            "2", "--eval-every", "1", "--n", "50", "--n-penalty", "16", "--out", str(tmp_path)]  # fmt: skip
+    assert precision.main(argv) == 0
+    results = json.loads((tmp_path / "results" / "precision.json").read_text())
+    assert [r["step"] for r in results["summary"]] == [1, 2]
+    for row in results["summary"]:
+        assert row["seeds"] == 2 and row["w1_fp32_mean"] > 0 and row["w1_bf16_mean"] > 0
+        assert 0 <= row["penalty_relative_difference_median"] < 0.05  # bf16: ~3 significant digits
+    for run in results["runs"]:  # same seed, same start: the first steps barely differ
+        first = [run["curves"][p][0]["w1"] for p in ("fp32", "bf16")]
+        assert first[0] == pytest.approx(first[1], rel=0.05)
+    assert "| 8gaussians-wgan-gp-paper | 2 |" in (tmp_path / "precision.md").read_text()

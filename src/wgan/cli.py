@@ -203,6 +203,81 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import tempfile
+
+    import torch
+
+    from wgan.bench import format_report, random_image_data, run_bench
+    from wgan.config import raw_config
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UserError(f"--threads must be at least 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory(prefix="wgan-bench-data-") as tmp:
+        synthetic = False
+        if args.data is None:
+            args.data = random_image_data(raw_config(args.config, args.set or []), Path(tmp))
+            synthetic = args.data is not None
+        config = _config_from_args(args)
+        result = run_bench(
+            config, steps=args.bench_steps, evaluate=not args.no_eval, synthetic_data=synthetic
+        )
+    print(json.dumps(result) if args.json else format_report(result))
+    return 0
+
+
+def _add_bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bench = sub.add_parser(
+        "bench",
+        help="measure training speed: steps/s, GFLOP/s against the matmul peak, time split",
+        description="Train a config for a few steps in a temporary directory and report "
+        "generator and critic steps/s, the matmul/convolution GFLOP/s against this machine's "
+        "matmul peak in the same precision (measured in the same run), the time split of a step, "
+        "the evaluation's cost and peak memory. Image presets without --data use random images.",
+    )
+    bench.add_argument(
+        "config",
+        nargs="?",
+        default=None,
+        help="preset name (see `wgan presets`) or CONFIG.yaml (default: 8gaussians-wgan-gp)",
+    )
+    bench.add_argument(
+        "--steps",
+        dest="bench_steps",
+        metavar="N",
+        type=int,
+        default=10,
+        help="generator steps timed (after 2 warm-up steps; default: 10)",
+    )
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument(
+        "--data",
+        type=Path,
+        help="data as for `wgan train` (default: the preset's, or random images)",
+    )
+    bench.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), help="where to run (default: auto)"
+    )
+    bench.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set precision=fp32 (repeatable)",
+    )
+    bench.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for torch; on a shared machine, the idle cores (default: torch's, one "
+        "per core)",
+    )
+    bench.add_argument(
+        "--no-eval", action="store_true", help="skip timing an evaluation (default: time one)"
+    )
+    bench.set_defaults(func=_cmd_bench, steps=None, seed=None)
+
+
 def _demo_training(out: Path | None) -> int:
     from wgan.api import Run
     from wgan.config import load_config
@@ -398,6 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_cmd_demo)
     _add_distance_parser(sub)
+    _add_bench_parser(sub)
     return parser
 
 

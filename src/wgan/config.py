@@ -106,9 +106,15 @@ class Config(_Section):
     description: str = ""
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["auto", "fp32", "bf16"] = (
-        "auto"  # auto: bf16 where the hardware runs it natively
-    )
+    # auto: bf16 matmuls and convolutions where the hardware runs them natively (CPUs with
+    # AVX512-BF16 or AMX, GPUs from compute capability 8.0), fp32 elsewhere; the penalty's norm,
+    # the losses and the optimizer state stay fp32 (docs/speed.md).
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    # torch.compile the generator and the critic's first-order passes (the penalty's pass stays
+    # eager: compiled graphs cannot be differentiated twice). Costs compile time at start-up.
+    compile: bool = False
+    # dcgan/resnet: models and batches in channels-last memory format (NHWC convolutions).
+    channels_last: bool = False
     steps: int = Field(2000, ge=1)  # generator steps
     batch_size: int = Field(256, ge=1)
     n_critic: int = Field(5, ge=1)  # critic steps per generator step
@@ -141,6 +147,8 @@ class Config(_Section):
             raise ValueError("data.resolution and data.channels apply to image data only")
         if model.arch == "mlp" and model.critic_norm != "none":
             raise ValueError("model.critic_norm applies to the dcgan and resnet critics only")
+        if self.channels_last and model.arch not in CONV_ARCHS:
+            raise ValueError("channels_last applies to the dcgan and resnet models only")
         if model.critic_norm == "batchnorm" and self.lipschitz.method.startswith("gp"):
             raise ValueError(
                 "model.critic_norm 'batchnorm' cannot be used with a gradient penalty: the "
@@ -258,16 +266,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return raw
 
 
-def load_config(
-    source: str | Path | None = None,
-    overrides: list[str] | tuple[str, ...] = (),
-    **fields: Any,
-) -> Config:
-    """A config from a preset name or a YAML file (default: the default preset), then overrides.
-
-    `overrides` are `key=value` strings as on the command line; `fields` are keyword diffs, e.g.
-    `load_config("8gaussians-wgan-gp", steps=100, lipschitz={"method": "clip"})`.
-    """
+def raw_config(
+    source: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The mapping of a preset name or YAML file (default: the default preset) with `key=value`
+    overrides merged in, not yet validated."""
     from wgan.presets import DEFAULT_PRESET, preset_path
 
     if source is None:
@@ -280,7 +283,20 @@ def load_config(
         raw = read_yaml(preset_path(str(source)))
     for text in overrides:
         raw = merge(raw, parse_override(text))
-    return build_config(merge(raw, fields))
+    return raw
+
+
+def load_config(
+    source: str | Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    **fields: Any,
+) -> Config:
+    """A config from a preset name or a YAML file (default: the default preset), then overrides.
+
+    `overrides` are `key=value` strings as on the command line; `fields` are keyword diffs, e.g.
+    `load_config("8gaussians-wgan-gp", steps=100, lipschitz={"method": "clip"})`.
+    """
+    return build_config(merge(raw_config(source, overrides), fields))
 
 
 def save_config(config: Config, path: Path) -> None:

@@ -28,6 +28,10 @@ from wgan.errors import UserError
 _HOLDOUT_STREAM = 1_000_003
 _REFERENCE_STREAM = 2_000_003
 _IMAGE_SPLIT_SEED = 0  # image splits do not follow the run's seed: runs on one data set compare
+# Training images are converted once and kept on the device when their float32 copy fits in this
+# many bytes (CIFAR-10: 614 MB); larger sets are converted batch by batch on the CPU.
+RESIDENT_IMAGE_BYTES = 1 << 30
+_CONVERT_CHUNK = 4096  # images converted at a time when making the resident copy
 ALL_ROWS = slice(None)
 
 
@@ -190,9 +194,12 @@ class ImageSource:
 
     The held-out part is the format's own test split where it has one (MNIST t10k, CIFAR-10
     test_batch), else a `holdout_fraction` of the images chosen by a fixed seed, the same for
-    every run on the data, so that metrics of different runs compare. The pixels stay in their
-    stored type; each batch is converted on the CPU and moved to the device. Training batches
-    walk through a fresh random permutation each epoch, resumable like TensorSource.
+    every run on the data, so that metrics of different runs compare. Training images whose
+    float32 copy fits in `RESIDENT_IMAGE_BYTES` are converted once and kept on the device, so a
+    batch is an index into it (no copy from the host, no wait for the GPU); larger sets keep
+    their stored type and each batch is converted on the CPU and moved to the device. Either
+    way a batch holds the same numbers. Training batches walk through a fresh random
+    permutation each epoch, resumable like TensorSource.
     """
 
     def __init__(
@@ -234,9 +241,18 @@ class ImageSource:
         self.modes: Modes | None = None
         self.n_train: int | None = len(self.train)
         self.order = EpochOrder(len(self.train))
+        self.resident: Tensor | None = None  # (n_train, C, R, R) float32 on the device
+        if len(self.train) * 4 * int(np.prod(self.sample_shape)) <= RESIDENT_IMAGE_BYTES:
+            chunks = [
+                self.train.take(np.arange(start, min(start + _CONVERT_CHUNK, len(self.train))))
+                for start in range(0, len(self.train), _CONVERT_CHUNK)
+            ]
+            self.resident = torch.cat(chunks).to(device)
 
     def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
         index = self.order.next(n, generator, rows)
+        if self.resident is not None:
+            return self.resident[index]
         return self.train.take(index.cpu().numpy()).to(self.device, non_blocking=True)
 
     def holdout(self, n: int) -> Tensor:

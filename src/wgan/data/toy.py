@@ -49,12 +49,21 @@ class ToyDistribution:
             self.modes = None
         else:
             raise ValueError(f"unknown toy distribution {name!r}")
+        self._centres: dict[torch.device, Tensor] = {}  # fp32 copies on each device used
+
+    def _device_centres(self, device: torch.device) -> Tensor:
+        """The centres in fp32 on `device`, copied there once (a copy per batch would wait for
+        the GPU every time)."""
+        assert self.modes is not None
+        if device not in self._centres:
+            self._centres[device] = self.modes.centres.to(device=device, dtype=torch.float32)
+        return self._centres[device]
 
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         """n points, (n, 2) float32 on the generator's device."""
         device = generator.device
         if self.modes is not None:
-            centres = self.modes.centres.to(device=device, dtype=torch.float32)
+            centres = self._device_centres(device)
             which = torch.randint(len(centres), (n,), generator=generator, device=device)
             noise = torch.randn(n, 2, generator=generator, device=device)
             return centres[which] + self.modes.std * noise

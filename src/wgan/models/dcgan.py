@@ -13,6 +13,7 @@ import itertools
 from torch import Tensor, nn
 
 from wgan.models.layers import (
+    MaskedLeakyReLU,
     apply_spectral_norm,
     centre_crop,
     critic_norm_layer,
@@ -76,7 +77,7 @@ class DCGANCritic(nn.Module):
             layers.append(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1))
             if i > 0 and norm != "sn":
                 layers.append(critic_norm_layer(norm, c_out))
-            layers.append(nn.LeakyReLU(0.2))
+            layers.append(MaskedLeakyReLU(0.2))
             c_in, side = c_out, side // 2
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(c_in * side * side, 1)

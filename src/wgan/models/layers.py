@@ -1,11 +1,55 @@
-"""Pieces shared by the convolutional models: stage counts and critic normalisation."""
+"""Pieces shared by the models: stage counts, critic normalisation, penalty-friendly activations."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm
+
+
+class _PiecewiseLinear(torch.autograd.Function):
+    """leaky_relu(x, slope) (relu for slope 0) whose backward treats x as a constant.
+
+    The values and the first derivative are torch's (the same backward kernels). The difference
+    is in a double backward: torch's `threshold_backward` and `leaky_relu_backward` declare a
+    zero derivative with respect to the forward input, and autograd then runs that zero back
+    through the whole forward pass (every matmul or convolution before the activation, for the
+    weights and the inputs). Here the backward sees x detached, so nothing flows into the
+    forward pass. For the WGAN-GP penalty of an MLP critic that is a third of the penalty's
+    FLOPs (tests/models/test_activations.py).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, slope: float) -> Tensor:
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return torch.relu(x) if slope == 0 else F.leaky_relu(x, slope)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        (x,) = ctx.saved_tensors
+        x = x.detach()  # a constant of the gradient's graph
+        if ctx.slope == 0:
+            return torch.ops.aten.threshold_backward(grad, x, 0), None
+        return torch.ops.aten.leaky_relu_backward(grad, x, ctx.slope, False), None
+
+
+class MaskedReLU(nn.ReLU):
+    """nn.ReLU with a double backward that skips the forward pass (see `_PiecewiseLinear`)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _PiecewiseLinear.apply(x, 0.0)
+
+
+class MaskedLeakyReLU(nn.LeakyReLU):
+    """nn.LeakyReLU with a double backward that skips the forward pass (see `_PiecewiseLinear`)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _PiecewiseLinear.apply(x, self.negative_slope)
 
 
 def upsampling_stages(resolution: int) -> tuple[int, int]:

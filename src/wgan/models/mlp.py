@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from torch import nn
 
+from wgan.models.layers import MaskedLeakyReLU, MaskedReLU
+
+# ReLU and leaky ReLU as torch's, with a cheaper double backward for the gradient penalty.
 ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "leaky_relu": nn.LeakyReLU,
+    "relu": MaskedReLU,
+    "leaky_relu": MaskedLeakyReLU,
     "elu": nn.ELU,
     "gelu": nn.GELU,
     "silu": nn.SiLU,

@@ -4,7 +4,8 @@ As in the paper's code (gan_cifar_resnet.py), for 32x32 with width 128: the gene
 through a linear layer to 4x4x128, three residual blocks that each double the side (nearest
 upsampling inside the block), BatchNorm, ReLU, a 3x3 convolution to the image channels and tanh.
 The critic has an optimised first block and a second block that each halve the side (mean
-pooling), two blocks at constant size, ReLU, a global mean over positions and a linear layer.
+pooling), two blocks at constant size, ReLU, a global mean over positions and a linear layer. The
+critic's ReLUs are `MaskedReLU`: torch's values and gradients, a cheaper penalty (layers.py).
 Other resolutions change the number of generator blocks and the starting side (28: 7 -> 14 -> 28;
 16: 4 -> 8 -> 16), see `upsampling_stages`.
 """
@@ -15,6 +16,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from wgan.models.layers import (
+    MaskedReLU,
     apply_spectral_norm,
     centre_crop,
     critic_norm_layer,
@@ -56,10 +58,10 @@ class _DownBlock(nn.Module):
         self.down = down
         self.main = nn.Sequential(
             critic_norm_layer(norm, c_in),
-            nn.ReLU(),
+            MaskedReLU(),
             nn.Conv2d(c_in, c_in, 3, padding=1),
             critic_norm_layer(norm, c_in),
-            nn.ReLU(),
+            MaskedReLU(),
             nn.Conv2d(c_in, c_out, 3, padding=1),
         )
         self.shortcut = nn.Identity() if c_in == c_out and not down else nn.Conv2d(c_in, c_out, 1)
@@ -77,7 +79,9 @@ class _FirstBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int) -> None:
         super().__init__()
         self.main = nn.Sequential(
-            nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(), nn.Conv2d(c_out, c_out, 3, padding=1)
+            nn.Conv2d(c_in, c_out, 3, padding=1),
+            MaskedReLU(),
+            nn.Conv2d(c_out, c_out, 3, padding=1),
         )
         self.shortcut = nn.Conv2d(c_in, c_out, 1)
 
@@ -115,7 +119,7 @@ class ResNetCritic(nn.Module):
             _DownBlock(width, width, down=True, norm=block_norm),
             _DownBlock(width, width, down=False, norm=block_norm),
             _DownBlock(width, width, down=False, norm=block_norm),
-            nn.ReLU(),
+            MaskedReLU(),
         )
         self.head = nn.Linear(width, 1)
         if norm == "sn":
