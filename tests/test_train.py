@@ -41,6 +41,85 @@ def test_resumed_run_equals_uninterrupted_run_to_the_bit(
     assert [r["step"] for r in lines if r["kind"] == "eval"] == [0, 3, 4, 6, 8]
 
 
+@pytest.mark.parametrize(
+    "method",
+    [
+        {"loss": "minimax", "lipschitz": {"method": "none"}},
+        {"loss": "nonsaturating", "lipschitz": {"method": "gp"}},
+        {"loss": "hinge", "lipschitz": {"method": "sn"}, "precision": "bf16"},
+        {"loss": "lsgan", "lipschitz": {"method": "none"}},
+        {"loss": "ebgan", "lipschitz": {"method": "none"}, "ebgan": {"pullaway_weight": 0.1}},
+        {
+            "loss": "nonsaturating",
+            "lipschitz": {"method": "sn"},
+            "stabilizers": {
+                "instance_noise": {"std": 0.1, "anneal_steps": 6},
+                "feature_matching": True,
+                "minibatch": {"kernels": 3, "kernel_dim": 2},
+            },
+        },
+    ],
+    ids=["minimax", "nsgan-gp", "hinge-sn-bf16", "lsgan", "ebgan-pt", "nsgan-sn-stabilizers"],
+)
+def test_every_method_resumes_to_the_bit(tmp_path: Path, method: dict[str, object]) -> None:
+    config = tiny_config(steps=8, ema_decay=0.9, **method)
+    straight = start_run(config, tmp_path / "straight", quiet=True)
+    straight.train(8)
+    halted = start_run(config.model_copy(update={"steps": 4}), tmp_path / "halted", quiet=True)
+    halted.train(4)
+    resumed = open_run(tmp_path / "halted", steps=8, quiet=True)
+    resumed.train(8)
+    for a, b in zip(_params(straight), _params(resumed), strict=True):
+        assert torch.equal(a, b)
+    assert torch.equal(straight.rng.get_state(), resumed.rng.get_state())
+
+
+def test_instance_noise_anneals_linearly_to_zero(tmp_path: Path) -> None:
+    noise = {"instance_noise": {"std": 0.2, "anneal_steps": 4}}
+    trainer = Trainer(tiny_config(steps=10, stabilizers=noise), tmp_path, quiet=True)
+    stds = []
+    for step in range(6):
+        trainer.step = step
+        stds.append(trainer._instance_noise_std())
+    assert stds == pytest.approx([0.2, 0.15, 0.1, 0.05, 0.0, 0.0])
+    # Off (std 0, or annealed away), a step draws no random numbers for it.
+    state = trainer.rng.get_state()
+    x = torch.ones(3, 2)
+    assert trainer._noisy(x, 0.0) is x
+    assert torch.equal(trainer.rng.get_state(), state)
+
+
+def test_minibatch_critic_scores_real_and_fake_batches_apart(tmp_path: Path) -> None:
+    config = tiny_config(
+        loss="nonsaturating",
+        lipschitz={"method": "none"},
+        stabilizers={"minibatch": {"kernels": 4}},
+    )
+    trainer = Trainer(config, tmp_path, quiet=True)
+    real, fake = torch.randn(5, 2), torch.randn(5, 2) + 3
+    real_scores, fake_scores = trainer._score_real_and_fake(real, fake)
+    torch.testing.assert_close(real_scores, trainer.critic(real))
+    torch.testing.assert_close(fake_scores, trainer.critic(fake))
+    assert not torch.allclose(real_scores, trainer.critic(torch.cat([real, fake]))[:5])
+
+
+def test_feature_matching_generator_step_leaves_the_critic_untouched(tmp_path: Path) -> None:
+    config = tiny_config(
+        loss="nonsaturating",
+        lipschitz={"method": "none"},
+        stabilizers={"feature_matching": True},
+    )
+    trainer = Trainer(config, tmp_path, quiet=True)
+    before = [p.detach().clone() for p in trainer.critic.parameters()]
+    g_before = [p.detach().clone() for p in trainer.generator.parameters()]
+    trainer.generator_step()
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.critic.parameters(), strict=True))
+    assert all(p.grad is None for p in trainer.critic.parameters())
+    assert not all(
+        torch.equal(a, b) for a, b in zip(g_before, trainer.generator.parameters(), strict=True)
+    )
+
+
 def test_resume_on_a_points_file_keeps_the_data_order(tmp_path: Path) -> None:
     path = tmp_path / "points.npy"
     np.save(path, np.random.default_rng(0).normal(size=(90, 3)))
