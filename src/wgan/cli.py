@@ -302,11 +302,22 @@ def _demo_theory(out: Path | None) -> int:
     return run_demo(out)
 
 
+def _demo_findings(out: Path | None) -> int:
+    from wgan.findings import run_demo
+
+    return run_demo(out)
+
+
 # `wgan demo TOPIC`: each topic writes its figures and tables into an output directory.
 DEMOS: dict[str, tuple[str, Callable[[Path | None], int]]] = {
     "training": ("train the default preset and write its report", _demo_training),
     "distances": ("KL, JS, TV and W on textbook examples, against closed forms", _demo_distances),
     "theory": ("optimal D, the JS identity, saturation, the xy game, continuity", _demo_theory),
+    "findings": (
+        "the WGAN papers' findings on toy data: critic estimate vs exact W1, weight clipping, "
+        "the optimal critic, saturation of the minimax loss",
+        _demo_findings,
+    ),
 }
 
 
@@ -348,8 +359,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             overrides=args.set or [],
             device=args.device,
             jobs=args.jobs,
+            eval_n=args.eval_n,
             out=args.out,
-            command=" ".join(["wgan", *sys.argv[1:]]),
+            command=" ".join(["wgan", *args.argv]),
         )
     )
 
@@ -369,7 +381,7 @@ def _seed_list(text: str) -> list[int]:
 
 
 def _add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from wgan.compare import DEFAULT_METHODS, DEFAULT_OUT
+    from wgan.compare import DEFAULT_METHODS, DEFAULT_OUT, EVAL_N
     from wgan.config import TOY_DATASETS
 
     compare = sub.add_parser(
@@ -417,6 +429,12 @@ def _add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         type=int,
         default=1,
         help="runs trained at once, in separate processes (default: 1)",
+    )
+    compare.add_argument(
+        "--eval-n",
+        type=int,
+        default=EVAL_N,
+        help=f"samples per side of the final evaluation (default: {EVAL_N}, as in the papers)",
     )
     compare.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default: {DEFAULT_OUT})"
@@ -586,6 +604,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command, for records
     try:
         return _run_command(args)
     except UserError as err:

@@ -2,7 +2,7 @@
 tables of the GAN papers do.
 
 Method M on data set D is the preset `D-M` (e.g. `25gaussians-wgan-gp`). Each run trains its preset
-(with `steps` and `--set` overrides when given), then is evaluated once on EVAL_N held-out samples:
+(with `steps` and `--set` overrides when given), then is evaluated once on 2500 held-out samples (`--eval-n`):
 exact W1 to them, its noise floor (W1 between two real sets of that size), the modes covered and
 the share of high-quality samples (the VEEGAN definitions, with 2500 samples as in their tables).
 Writes into the output directory:
@@ -51,7 +51,7 @@ DEFAULT_METHODS = (
 )
 DEFAULT_OUT = Path("runs/compare")
 MIXTURES = ("8gaussians", "25gaussians")  # the data sets with modes to count
-EVAL_N = 2500  # samples per side in the final evaluation, as in the VEEGAN and PacGAN tables
+EVAL_N = 2500  # samples per side of the final evaluation, as in the VEEGAN and PacGAN tables
 
 # The toy numbers of the papers for 25 Gaussians, 2500 samples: (method, modes, high quality, source).
 PUBLISHED_25 = (
@@ -72,6 +72,7 @@ class CompareRequest:
     overrides: Sequence[str] = ()  # `key=value` for every run
     device: str = "cpu"
     jobs: int = 1  # runs trained at the same time, in separate processes
+    eval_n: int = EVAL_N  # samples per side of the final evaluation
     out: Path = DEFAULT_OUT
     command: str = ""  # how the comparison was started, for the record
 
@@ -115,13 +116,13 @@ def plan(request: CompareRequest) -> list[Job]:
                 fields: dict[str, Any] = {"seed": seed, "device": request.device}
                 if request.steps is not None:
                     fields["steps"] = request.steps
-                config = load_config(f"{dataset}-{method}", request.overrides, **fields)
-                # One evaluation, at the end, on EVAL_N samples; a checkpoint only at the end.
+                config = load_config(f"{dataset}-{method}", list(request.overrides), **fields)
+                # One evaluation, at the end, on eval_n samples; a checkpoint only at the end.
                 config = load_config(
                     None,
                     **config.to_dict()
                     | {
-                        "eval": {"every": config.steps, "n": EVAL_N},
+                        "eval": {"every": config.steps, "n": request.eval_n},
                         "checkpoint": {"every": config.steps, "keep": 1},
                         "log": {"every": max(1, config.steps // 20)},
                     },
@@ -155,8 +156,8 @@ def run_job(job: Job, out: Path, threads: int | None = None) -> dict[str, Any]:
     except NonFiniteLossError as err:  # a diverged run is a result, not a reason to stop
         return record | {"error": str(err), "train_seconds": time.perf_counter() - start}
     record["train_seconds"] = time.perf_counter() - start
-    result = trainer.evaluate(EVAL_N)
-    np.save(run_dir / "samples.npy", trainer.sample(EVAL_N).cpu().numpy())
+    result = trainer.evaluate(job.config.eval.n)
+    np.save(run_dir / "samples.npy", trainer.sample(job.config.eval.n).cpu().numpy())
     return record | {k: v for k, v in result.items() if k != "step"}
 
 
@@ -266,7 +267,7 @@ def _pct(x: float) -> str:
 
 
 def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
-    m = header["machine"]
+    m, n = header["machine"], header["eval_n"]
     gpu = f", GPU {m['gpu']}" if m["gpu"] else ""
     lines = [
         "# GAN methods on the toy data",
@@ -279,9 +280,9 @@ def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
         "",
         f"Each method is the preset `<data set>-<method>` (see `wgan presets`), trained "
         f"{header['n_seeds']} times (seeds {', '.join(map(str, header['seeds']))}) and evaluated "
-        f"once at the end on {EVAL_N} generated and {EVAL_N} held-out real samples. W1 is the exact "
+        f"once at the end on {n} generated and {n} held-out real samples. W1 is the exact "
         "optimal-transport distance between them; the noise floor is W1 between two real sets of "
-        f"{EVAL_N}, the score of a perfect generator. A mode is covered when at least one "
+        f"{n}, the score of a perfect generator. A mode is covered when at least one "
         "high-quality sample has it as nearest centre; a sample is high quality within 3 standard "
         "deviations of its nearest centre (VEEGAN's definitions). Means over seeds, ± the standard "
         "deviation, [min-max] for modes; wall time is training alone. Ranked by mean W1.",
@@ -357,7 +358,8 @@ def figure(path: Path, records: list[dict[str, Any]], out: Path, request: Compar
     )
     by_key = {(r["method"], r["dataset"], r["seed"]): r for r in records}
     for j, dataset in enumerate(datasets):
-        real = ToySource(dataset, seed=seed, device=torch.device("cpu")).holdout(EVAL_N).numpy()
+        source = ToySource(dataset, seed=seed, device=torch.device("cpu"))
+        real = source.holdout(request.eval_n).numpy()
         for i, method in enumerate(methods):
             ax = axes[i, j]
             record = by_key[(method, dataset, seed)]
@@ -392,6 +394,8 @@ def run_compare(request: CompareRequest) -> int:
     """Plan, train and evaluate every run, then write compare.json, compare.md and compare.png."""
     if request.jobs < 1:
         raise UserError(f"--jobs must be at least 1, got {request.jobs}")
+    if request.eval_n < 10:
+        raise UserError(f"--eval-n must be at least 10, got {request.eval_n}")
     jobs = plan(request)
     out = Path(request.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -401,7 +405,7 @@ def run_compare(request: CompareRequest) -> int:
         "machine": machine(),
         "seeds": list(request.seeds),
         "n_seeds": len(request.seeds),
-        "eval_n": EVAL_N,
+        "eval_n": request.eval_n,
     }
     print(f"compare: {len(jobs)} runs into {out}", flush=True)
     start = time.perf_counter()
