@@ -71,14 +71,34 @@ VARIANTS: list[tuple[str, str, tuple[str, ...], tuple[int, ...]]] = [
 
 ROUND2 = ("lsgan", "hinge-sn", "ebgan", "nsgan-gp", "nsgan-mbd", "nsgan-fm", "nsgan-noise")
 VARIANTS_2: list[tuple[str, str, tuple[str, ...], tuple[int, ...]]] = [
-    ("lambda0.1-steps5000", "25gaussians-wgan-gp", ("lipschitz.gp_lambda=0.1", "steps=5000"), (0, 1, 2, 3, 4)),
+    (
+        "lambda0.1-steps5000",
+        "25gaussians-wgan-gp",
+        ("lipschitz.gp_lambda=0.1", "steps=5000"),
+        (0, 1, 2, 3, 4),
+    ),
     *[("base", f"{d}-{m}", (), (0,)) for d in ("25gaussians", "8gaussians") for m in ROUND2],
 ]
 
 VARIANTS_3: list[tuple[str, str, tuple[str, ...], tuple[int, ...]]] = [
-    ("steps2500-lr2e-4-decay", "25gaussians-gan", ("steps=2500", "optimizer.lr_generator=2e-4", "optimizer.lr_critic=2e-4", "optimizer.lr_decay=linear"), (0,)),
+    (
+        "steps2500-lr2e-4-decay",
+        "25gaussians-gan",
+        (
+            "steps=2500",
+            "optimizer.lr_generator=2e-4",
+            "optimizer.lr_critic=2e-4",
+            "optimizer.lr_decay=linear",
+        ),
+        (0,),
+    ),
     ("steps2500", "25gaussians-gan", ("steps=2500",), (0,)),
-    ("ncritic5-steps2500", "8gaussians-hinge-sn", ("steps=2500", "n_critic=5", "optimizer.betas=[0, 0.9]"), (0,)),
+    (
+        "ncritic5-steps2500",
+        "8gaussians-hinge-sn",
+        ("steps=2500", "n_critic=5", "optimizer.betas=[0, 0.9]"),
+        (0,),
+    ),
     ("lambda10-steps2500", "25gaussians-nsgan-gp", ("steps=2500", "lipschitz.gp_lambda=10"), (0,)),
 ]
 
