@@ -41,6 +41,13 @@ def test_compare_writes_table_json_and_figure(
     assert (out / "compare.png").stat().st_size > 10_000
     assert (out / "runs" / "swissroll-nsgan-s1" / "samples.npy").exists()
     assert "[8/8]" in capsys.readouterr().out
+    # The same command again reuses every finished run instead of training it again.
+    metrics = out / "runs" / "8gaussians-nsgan-s0" / "metrics.jsonl"
+    written = metrics.stat().st_mtime_ns
+    assert main(argv) == 0
+    again = json.loads((out / "compare.json").read_text())
+    assert again["runs"] == result["runs"]
+    assert metrics.stat().st_mtime_ns == written
 
 
 def test_compare_refuses_a_method_without_presets(capsys: pytest.CaptureFixture[str]) -> None:
@@ -84,7 +91,7 @@ def test_summary_averages_seeds_and_ranks_by_w1() -> None:
     header = {
         "machine": {"cpu": "x", "cpus": 2, "gpu": None, "python": "3", "torch": "2"},
         "eval_n": 2500, "command": "wgan compare", "date": "today", "total_seconds": 60.0,
-        "load_average_at_end": [1.0], "n_seeds": 2, "seeds": [0, 1],
+        "load_average_at_end": [1.0], "n_seeds": 2, "seeds": [0, 1], "train_seconds_sum": 12.0,
     }  # fmt: skip
     header["machine"]["load_average"] = [1.0]
     text = markdown(rows, header)

@@ -12,7 +12,11 @@ Writes into the output directory:
   numbers for 25 Gaussians;
 - `compare.png`: generated samples of the first seed over held-out real ones, a row per method and
   a column per data set;
-- `runs/<D>-<M>-s<seed>/`: each run (config, metrics, final checkpoint, `samples.npy`).
+- `runs/<D>-<M>-s<seed>/`: each run (config, metrics, final checkpoint, `samples.npy`, and
+  `record.json`, its line of compare.json).
+
+Running the same command again reuses every run that finished with the same config, so a
+comparison that was stopped continues where it was.
 """
 
 from __future__ import annotations
@@ -110,9 +114,9 @@ def plan(request: CompareRequest) -> list[Job]:
             "(`wgan presets` lists them)"
         )
     jobs = []
-    for method in request.methods:
-        for dataset in request.datasets:
-            for seed in request.seeds:
+    for seed in request.seeds:  # seed-major: a stopped comparison has whole tables of seeds
+        for method in request.methods:
+            for dataset in request.datasets:
                 fields: dict[str, Any] = {"seed": seed, "device": request.device}
                 if request.steps is not None:
                     fields["steps"] = request.steps
@@ -140,6 +144,11 @@ def run_job(job: Job, out: Path, threads: int | None = None) -> dict[str, Any]:
     if threads is not None:
         torch.set_num_threads(threads)
     run_dir = out / "runs" / job.name
+    done = run_dir / "record.json"
+    if done.exists():  # finished by an earlier invocation with this very config: reuse it
+        stored = json.loads(done.read_text())
+        if stored["config"] == job.config.to_dict():
+            return dict(stored["record"])
     trainer = start_run(job.config, run_dir, overwrite=True, quiet=True)
     record: dict[str, Any] = {
         "method": job.method,
@@ -154,11 +163,14 @@ def run_job(job: Job, out: Path, threads: int | None = None) -> dict[str, Any]:
     try:
         trainer.train(job.config.steps)
     except NonFiniteLossError as err:  # a diverged run is a result, not a reason to stop
-        return record | {"error": str(err), "train_seconds": time.perf_counter() - start}
-    record["train_seconds"] = time.perf_counter() - start
-    result = trainer.evaluate(job.config.eval.n)
-    np.save(run_dir / "samples.npy", trainer.sample(job.config.eval.n).cpu().numpy())
-    return record | {k: v for k, v in result.items() if k != "step"}
+        record |= {"error": str(err), "train_seconds": time.perf_counter() - start}
+    else:
+        record["train_seconds"] = time.perf_counter() - start
+        result = trainer.evaluate(job.config.eval.n)
+        np.save(run_dir / "samples.npy", trainer.sample(job.config.eval.n).cpu().numpy())
+        record |= {k: v for k, v in result.items() if k != "step"}
+    done.write_text(json.dumps({"config": job.config.to_dict(), "record": record}))
+    return record
 
 
 def _run_all(jobs: list[Job], request: CompareRequest) -> list[dict[str, Any]]:
@@ -276,7 +288,9 @@ def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
         "",
         f"Machine: {m['cpu']}, {m['cpus']} CPUs{gpu}; Python {m['python']}, torch {m['torch']}; "
         f"load average {m['load_average']} at the start, {header['load_average_at_end']} at the "
-        f"end. Date: {header['date']}. Total wall time {header['total_seconds'] / 60:.1f} min.",
+        f"end. Date: {header['date']}. Wall time of this invocation "
+        f"{header['total_seconds'] / 60:.1f} min; the runs' training times add up to "
+        f"{header['train_seconds_sum'] / 60:.1f} min.",
         "",
         f"Each method is the preset `<data set>-<method>` (see `wgan presets`), trained "
         f"{header['n_seeds']} times (seeds {', '.join(map(str, header['seeds']))}) and evaluated "
@@ -411,6 +425,7 @@ def run_compare(request: CompareRequest) -> int:
     start = time.perf_counter()
     records = _run_all(jobs, request)
     header["total_seconds"] = time.perf_counter() - start
+    header["train_seconds_sum"] = sum(r["train_seconds"] for r in records)
     header["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     summary = summarise(records)
     (out / "compare.json").write_text(
