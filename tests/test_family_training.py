@@ -2,10 +2,11 @@
 
 Each trains small networks on 8 Gaussians from a fixed seed and requires the exact W1 to held-out
 data to fall to at most half its starting value (the untrained generator's), as the issue asks.
-The settings are each method's usual ones at a small scale, not tuned to scrape past the bar: the
-measured end-to-start ratios are about 0.05-0.3, and a generator loss with its sign flipped ends
-above the bar for every method (checked when these tests were written; the last test here keeps
-that check for the non-saturating loss).
+The settings are each method's usual ones at a small scale, with a margin: when these tests were
+written the end-to-start ratios were 0.20-0.36 with the tests' seed, and at most 0.37 with seeds 1
+and 2 for the methods nearest the bar (wgan-clip, ebgan, nsgan-noise); with the generator loss's
+sign flipped (for feature matching, the feature-matching loss's) every method ended above 1. The
+last test keeps that check for the non-saturating loss.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ NSGAN = GAN | {"loss": "nonsaturating"}
 # Methods with 5 critic steps per generator step train for 300 generator steps, those with one
 # (the GANs of Goodfellow et al. and their relatives) for 1000.
 METHODS: dict[str, dict[str, Any]] = {
-    "wgan-clip": {
+    "wgan-clip": {  # a clipped critic learns slowly: twice the steps
         "lipschitz": {"method": "clip", "clip": 0.01},
         "optimizer": {"name": "rmsprop", "lr_generator": 5e-4, "lr_critic": 5e-4},
+        "steps": 600,
     },
     "wgan-gp-one-sided": {"lipschitz": {"method": "gp-one-sided", "gp_lambda": 1.0}},
     "wgan-sn": {"lipschitz": {"method": "sn"}},
@@ -40,7 +42,12 @@ METHODS: dict[str, dict[str, Any]] = {
     "gan": GAN | {"loss": "minimax"},
     "nsgan": NSGAN,
     "lsgan": GAN | {"loss": "lsgan"},
-    "ebgan": GAN | {"loss": "ebgan", "ebgan": {"margin": 0.5, "pullaway_weight": 0.1}},
+    "ebgan": GAN
+    | {
+        "loss": "ebgan",
+        "ebgan": {"margin": 0.5, "pullaway_weight": 0.1},
+        "optimizer": GAN_ADAM | {"lr_generator": 5e-4, "lr_critic": 5e-4},
+    },
     "nsgan-mbd": NSGAN | {"stabilizers": {"minibatch": {"kernels": 8, "kernel_dim": 4}}},
     "nsgan-fm": NSGAN | {"stabilizers": {"feature_matching": True}},
     "nsgan-noise": NSGAN | {"stabilizers": {"instance_noise": {"std": 0.05}}},
