@@ -158,6 +158,14 @@ def test_fingerprint_follows_model_shapes_only() -> None:
             ["loss=ebgan", "lipschitz.method=none", "stabilizers.minibatch.kernels=4"],
             r"EBGAN critic is an autoencoder",
         ),
+        (
+            ["data.name=digits", "model.arch=dcgan", "model.critic_norm=sn", "lipschitz.method=sn"],
+            r"both spectrally normalise the critic; set model.critic_norm to none",
+        ),
+        (
+            ["data.name=digits", "model.arch=dcgan", "stabilizers.feature_matching=true"],
+            r"need the mlp critic",
+        ),
     ],
 )
 def test_combinations_that_cannot_work_are_refused_with_a_reason(
@@ -177,6 +185,10 @@ def test_combinations_that_cannot_work_are_refused_with_a_reason(
         ["loss=lsgan", "lipschitz.method=sn", "stabilizers.feature_matching=true"],
         ["loss=ebgan", "lipschitz.method=none", "ebgan.pullaway_weight=0.1"],
         ["lipschitz.method=sn", "stabilizers.instance_noise.std=0.1"],
+        # Image critics: every loss but EBGAN, spectral norm from either key, instance noise.
+        ["data.name=digits", "model.arch=dcgan", "loss=hinge", "lipschitz.method=sn"],
+        ["data.name=digits", "model.arch=resnet", "model.critic_norm=sn", "lipschitz.method=none"],
+        ["data.name=digits", "model.arch=dcgan", "stabilizers.instance_noise.std=0.1"],
     ],
 )
 def test_combinations_that_work_are_accepted(overrides: list[str]) -> None:

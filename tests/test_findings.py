@@ -52,5 +52,8 @@ def test_findings_demo_writes_figures_and_numbers(tmp_path: Path) -> None:
     assert stored["optimal_critic"]["potential_w1"] == pytest.approx(
         stored["optimal_critic"]["exact_w1"]
     )
-    assert len(results["estimate"]["gp"]["steps"]) == TINY.train_steps // TINY.eval_every + 1
+    assert (
+        len(results["estimate"]["penalty, lambda = 10"]["steps"])
+        == TINY.train_steps // TINY.eval_every + 1
+    )
     assert "## 4. Saturation" in (tmp_path / "findings.md").read_text()
