@@ -95,6 +95,6 @@ def test_summary_averages_seeds_and_ranks_by_w1() -> None:
     }  # fmt: skip
     header["machine"]["load_average"] = [1.0]
     text = markdown(rows, header)
-    assert "| b (1 of 2 diverged) | 10 | 0.1000 ± 0.0000 |" in text
+    assert "| b (1 of 2 diverged) | 10 | 0.1000 | 0.0500 | 25.0/25 | 90.0% |" in text  # one run
     assert "| c (1 of 1 diverged) | 10 | diverged |" in text
-    assert "21.0/25 [20-22]" in text
+    assert "| a | 10 | 0.4000 ± 0.1414 | 0.0500 | 21.0/25 [20-22] | 60.0% (50.0%) |" in text

@@ -2,33 +2,49 @@
 
 Each trains small networks on 8 Gaussians from a fixed seed and requires the exact W1 to held-out
 data to fall to at most half its starting value (the untrained generator's), as the issue asks.
-The settings are each method's usual ones at a small scale, with a margin: when these tests were
-written the end-to-start ratios were 0.20-0.36 with the tests' seed, and at most 0.37 with seeds 1
-and 2 for the methods nearest the bar (wgan-clip, ebgan, nsgan-noise); with the generator loss's
-sign flipped (for feature matching, the feature-matching loss's) every method ended above 1. The
-last test keeps that check for the non-saturating loss.
+The settings are each method's usual ones at a small scale. They were chosen so that every seed
+passes, not just the tests' seed: with seeds 0-4 the end-to-start ratios measured on the project's
+2-core machine were
+
+    wgan-clip 0.36-0.40, wgan-gp-one-sided 0.23-0.29, wgan-sn 0.29-0.37, hinge-sn 0.29-0.38,
+    nsgan-gp 0.25-0.35, gan 0.12-0.19, nsgan 0.16-0.26, lsgan 0.11-0.29, nsgan-fm 0.16-0.19,
+    nsgan-noise 0.12-0.20, nsgan-mbd 0.14-0.24, ebgan 0.26-0.43.
+
+EBGAN is the nearest to the bar, but its runs have settled there (an EMA of the generator's
+weights ends at the same ratios); longer runs did not do better (4500 steps: 0.31-0.64).
+
+The methods with one critic step per generator step need 3000 steps: at 1000 (this file's first
+version) nsgan ended at 0.26-1.14 over seeds 0-4, a pass or a fail by the seed's luck.
+
+A broken method fails: with the generator loss's sign flipped (for feature matching, the
+feature-matching loss's) the tests' seed ended at 1.12 (nsgan), 1.11 (nsgan-fm), 33 (hinge-sn),
+137 (wgan-clip) and 8300 (ebgan) times its start. The last test keeps that check for nsgan.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 
 from conftest import tiny_config
 from wgan.errors import UserError
 from wgan.train import Trainer
 
 GAN_ADAM = {"name": "adam", "lr_generator": 1e-3, "lr_critic": 1e-3, "betas": [0.5, 0.999]}
-GAN = {"lipschitz": {"method": "none"}, "n_critic": 1, "optimizer": GAN_ADAM, "steps": 1000}
+# One critic step per generator step (the GANs of Goodfellow et al. and their relatives): 3000
+# generator steps, batch 64. Five critic steps: 300 generator steps, batch 128.
+GAN = {
+    "lipschitz": {"method": "none"},
+    "n_critic": 1,
+    "optimizer": GAN_ADAM,
+    "steps": 3000,
+    "batch_size": 64,
+}
 NSGAN = GAN | {"loss": "nonsaturating"}
-# Methods with 5 critic steps per generator step train for 300 generator steps, those with one
-# (the GANs of Goodfellow et al. and their relatives) for 1000.
 METHODS: dict[str, dict[str, Any]] = {
     "wgan-clip": {  # a clipped critic learns slowly: twice the steps
         "lipschitz": {"method": "clip", "clip": 0.01},
@@ -47,19 +63,13 @@ METHODS: dict[str, dict[str, Any]] = {
         "loss": "ebgan",
         "ebgan": {"margin": 0.5, "pullaway_weight": 0.1},
         "optimizer": GAN_ADAM | {"lr_generator": 5e-4, "lr_critic": 5e-4},
+        "batch_size": 128,
     },
     "nsgan-mbd": NSGAN | {"stabilizers": {"minibatch": {"kernels": 8, "kernel_dim": 4}}},
     "nsgan-fm": NSGAN | {"stabilizers": {"feature_matching": True}},
-    "nsgan-noise": NSGAN | {"stabilizers": {"instance_noise": {"std": 0.05}}},
+    # Instance noise annealed away over the first half of the run.
+    "nsgan-noise": NSGAN | {"stabilizers": {"instance_noise": {"std": 0.1, "anneal_steps": 1500}}},
 }
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    # Small networks run faster on one thread, and two test workers share the machine's cores.
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def small_run(tmp_path: Path, overrides: dict[str, Any]) -> Trainer:

@@ -274,6 +274,12 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
+def _times(seeds: list[int]) -> str:
+    if len(seeds) == 1:
+        return f"once (seed {seeds[0]})"
+    return f"{len(seeds)} times (seeds {', '.join(map(str, seeds))})"
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
@@ -293,13 +299,14 @@ def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
         f"{header['train_seconds_sum'] / 60:.1f} min.",
         "",
         f"Each method is the preset `<data set>-<method>` (see `wgan presets`), trained "
-        f"{header['n_seeds']} times (seeds {', '.join(map(str, header['seeds']))}) and evaluated "
+        f"{_times(header['seeds'])} and evaluated "
         f"once at the end on {n} generated and {n} held-out real samples. W1 is the exact "
         "optimal-transport distance between them; the noise floor is W1 between two real sets of "
         f"{n}, the score of a perfect generator. A mode is covered when at least one "
         "high-quality sample has it as nearest centre; a sample is high quality within 3 standard "
         "deviations of its nearest centre (VEEGAN's definitions). Means over seeds, ± the standard "
-        "deviation, [min-max] for modes; wall time is training alone. Ranked by mean W1.",
+        "deviation, [min-max] for modes and (min) for the high-quality share where a method has "
+        "several runs; wall time is training alone. Ranked by mean W1.",
         "",
     ]
     for dataset in dict.fromkeys(r["dataset"] for r in summary):
@@ -323,15 +330,16 @@ def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
                     + f" {r['train_seconds']:.0f} s |"
                 )
                 continue
-            line = (
-                f"| {method} | {r['steps']} | {r['w1_mean']:.4f} ± {r['w1_std']:.4f} | "
-                f"{r['w1_noise_floor']:.4f} |"
-            )
+            several = r["seeds"] - r["diverged"] > 1  # spreads only where there are several
+            w1 = f"{r['w1_mean']:.4f}" + (f" ± {r['w1_std']:.4f}" if several else "")
+            line = f"| {method} | {r['steps']} | {w1} | {r['w1_noise_floor']:.4f} |"
             if has_modes:
-                line += (
-                    f" {r['modes_mean']:.1f}/{r['modes_total']} [{r['modes_min']}-{r['modes_max']}] |"
-                    f" {_pct(r['high_quality_mean'])} ({_pct(r['high_quality_min'])}) |"
-                )
+                modes = f"{r['modes_mean']:.1f}/{r['modes_total']}"
+                quality = _pct(r["high_quality_mean"])
+                if several:
+                    modes += f" [{r['modes_min']}-{r['modes_max']}]"
+                    quality += f" ({_pct(r['high_quality_min'])})"
+                line += f" {modes} | {quality} |"
             lines.append(line + f" {r['train_seconds']:.0f} s |")
         lines.append("")
     lines += [

@@ -35,6 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from wgan import losses
+from wgan.compare import machine
 from wgan.config import load_config
 from wgan.data.toy import ToyDistribution
 from wgan.distances import wasserstein_exact
@@ -555,11 +556,16 @@ def _markdown(results: dict[str, Any]) -> str:
     est, deep, opt, sat = (
         results[k] for k in ("estimate", "clipping_norms", "optimal_critic", "saturation")
     )
+    m = results["machine"]
+    gpu = f", GPU {m['gpu']}" if m["gpu"] else ""
     lines = [
         "# Findings of the WGAN papers, reproduced",
         "",
         f"Command: `{results['command']}`; sizes: `{json.dumps(results['sizes'])}`; "
         f"{results['seconds']:.0f} s in all.",
+        "",
+        f"Machine: {m['cpu']}, {m['cpus']} CPUs{gpu}; Python {m['python']}, torch {m['torch']}; "
+        f"load average {m['load_average']} at the start.",
         "",
         "## 1. The critic's W estimate against the exact W1 (8 Gaussians)",
         "",
@@ -632,6 +638,7 @@ def run_findings(
     out = Path(out or DEFAULT_OUT)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    where = machine()
     print(f"findings into {out}", flush=True)
     print("1/4 critic estimate vs exact W1", flush=True)
     estimate, runs = estimate_vs_exact(sizes, out)
@@ -659,6 +666,7 @@ def run_findings(
     _plot_saturation(out / "saturation.png", saturated)
     results: dict[str, Any] = {
         "command": command,
+        "machine": where,
         "sizes": asdict(sizes),
         "seconds": time.perf_counter() - start,
         "estimate": estimate,
@@ -674,5 +682,6 @@ def run_findings(
 
 
 def run_demo(out: Path | None) -> int:
-    run_findings(out)
+    command = "wgan demo findings" + (f" --out {out}" if out else "")
+    run_findings(out, command=command)
     return 0
