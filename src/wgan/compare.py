@@ -316,7 +316,7 @@ def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
         head = "| method | steps | exact W1 | noise floor |"
         rule = "|---|---:|---:|---:|"
         if has_modes:
-            head += " modes | high quality (min) |"
+            head += " modes | high quality |"
             rule += "---:|---:|"
         lines += [head + " wall time |", rule + "---:|"]
         for r in rows:
@@ -408,7 +408,7 @@ def figure(path: Path, records: list[dict[str, Any]], out: Path, request: Compar
         )
     fig.suptitle(f"final samples, seed {seed} (blue), over held-out data (orange)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=80)  # 33 panels of 2 x 2500 points: a committed figure stays small
     plt.close(fig)
 
 
