@@ -23,6 +23,7 @@ from wgan.train import Trainer, open_run, start_run
         ("dcgan", "none", "fp32", {"loss": "hinge", "lipschitz": {"method": "sn"},
                                    "stabilizers": {"instance_noise": {"std": 0.1}}}),
     ],
+    ids=["dcgan", "dcgan-sn-bf16", "resnet-layernorm", "dcgan-hinge-sn-noise"],
 )  # fmt: skip
 def test_image_run_resumes_to_the_bit(
     tmp_path: Path, arch: str, norm: str, precision: str, family: dict[str, object]
