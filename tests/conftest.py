@@ -44,6 +44,30 @@ def tiny_config(**fields: object) -> Config:
     return load_config(None, **{**base, **fields})
 
 
+# One config per loss, with the Lipschitz methods and stabilisers spread over them, for the tests
+# that every method keeps the run's guarantees (exact resume, rollback after a NaN).
+FAMILY_METHODS: dict[str, dict[str, object]] = {
+    "minimax": {"loss": "minimax", "lipschitz": {"method": "none"}},
+    "nsgan-gp": {"loss": "nonsaturating", "lipschitz": {"method": "gp"}},
+    "hinge-sn-bf16": {"loss": "hinge", "lipschitz": {"method": "sn"}, "precision": "bf16"},
+    "lsgan": {"loss": "lsgan", "lipschitz": {"method": "none"}},
+    "ebgan-pt": {
+        "loss": "ebgan",
+        "lipschitz": {"method": "none"},
+        "ebgan": {"pullaway_weight": 0.1},
+    },
+    "nsgan-sn-stabilizers": {
+        "loss": "nonsaturating",
+        "lipschitz": {"method": "sn"},
+        "stabilizers": {
+            "instance_noise": {"std": 0.1, "anneal_steps": 6},
+            "feature_matching": True,
+            "minibatch": {"kernels": 3, "kernel_dim": 2},
+        },
+    },
+}
+
+
 @pytest.fixture
 def tiny() -> Config:
     return tiny_config()

@@ -48,6 +48,31 @@ def step_configs(data: str) -> dict[str, Config]:
             lipschitz={"method": "clip", "clip": 0.05},
             optimizer={"name": "rmsprop", "lr_critic": 5e-3, "lr_generator": 5e-3},
         ),
+        # The GAN family: instance noise and feature matching draw the global batch's numbers and
+        # keep this process's rows; feature matching's batch means are exchanged.
+        "hinge-sn-noise-fm-toy": tiny_config(
+            n_critic=2,
+            model=SMOOTH,
+            loss="hinge",
+            lipschitz={"method": "sn"},
+            stabilizers={"instance_noise": {"std": 0.1}, "feature_matching": True},
+        ),
+        "nsgan-gp-fm-points": tiny_config(
+            n_critic=2,
+            model=SMOOTH,
+            data=points,
+            loss="nonsaturating",
+            stabilizers={"instance_noise": {"std": 0.1}, "feature_matching": True},
+        ),
+        "ebgan-noise-points": tiny_config(
+            n_critic=1,
+            model=SMOOTH,
+            data=points,
+            loss="ebgan",
+            lipschitz={"method": "none"},
+            ebgan={"margin": 0.5},
+            stabilizers={"instance_noise": {"std": 0.1}},
+        ),
     }
 
 

@@ -131,3 +131,95 @@ def test_fingerprint_follows_model_shapes_only() -> None:
     base = Config()
     assert base.fingerprint() == load_config(None, ["steps=5", "seed=3"]).fingerprint()
     assert base.fingerprint() != load_config(None, ["model.critic_width=64"]).fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        (
+            ["loss=wasserstein", "lipschitz.method=none"],
+            r"loss 'wasserstein' needs a Lipschitz critic",
+        ),
+        (["loss=ebgan", "lipschitz.method=gp"], r"loss 'ebgan' with lipschitz.method 'gp'.*margin"),
+        (["loss=ebgan", "lipschitz.method=sn"], r"set lipschitz.method to none"),
+        (
+            ["loss=hinge", "ebgan.pullaway_weight=0.1"],
+            r"ebgan.pullaway_weight applies to loss 'ebgan'",
+        ),
+        (
+            ["loss=nonsaturating", "stabilizers.minibatch.kernels=4"],  # with the default gp
+            r"stabilizers.minibatch cannot be used with a gradient penalty.*whole batch",
+        ),
+        (
+            ["lipschitz.method=clip", "stabilizers.minibatch.kernels=4"],  # wasserstein
+            r"function of one sample",
+        ),
+        (
+            ["loss=ebgan", "lipschitz.method=none", "stabilizers.minibatch.kernels=4"],
+            r"EBGAN critic is an autoencoder",
+        ),
+        (
+            ["data.name=digits", "model.arch=dcgan", "model.critic_norm=sn", "lipschitz.method=sn"],
+            r"both spectrally normalise the critic; set model.critic_norm to none",
+        ),
+        (
+            ["data.name=digits", "model.arch=dcgan", "stabilizers.feature_matching=true"],
+            r"need the mlp critic",
+        ),
+    ],
+)
+def test_combinations_that_cannot_work_are_refused_with_a_reason(
+    overrides: list[str], reason: str
+) -> None:
+    with pytest.raises(UserError, match=reason):
+        load_config(None, overrides)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["loss=nonsaturating", "lipschitz.method=gp"],  # NS-GAN + GP (Kurach et al. 2019)
+        ["loss=hinge", "lipschitz.method=sn"],
+        ["loss=hinge", "lipschitz.method=none"],
+        ["loss=minimax", "lipschitz.method=clip", "stabilizers.minibatch.kernels=4"],
+        ["loss=lsgan", "lipschitz.method=sn", "stabilizers.feature_matching=true"],
+        ["loss=ebgan", "lipschitz.method=none", "ebgan.pullaway_weight=0.1"],
+        ["lipschitz.method=sn", "stabilizers.instance_noise.std=0.1"],
+        # Image critics: every loss but EBGAN, spectral norm from either key, instance noise.
+        ["data.name=digits", "model.arch=dcgan", "loss=hinge", "lipschitz.method=sn"],
+        ["data.name=digits", "model.arch=resnet", "model.critic_norm=sn", "lipschitz.method=none"],
+        ["data.name=digits", "model.arch=dcgan", "stabilizers.instance_noise.std=0.1"],
+    ],
+)
+def test_combinations_that_work_are_accepted(overrides: list[str]) -> None:
+    load_config(None, overrides)
+
+
+def test_new_sections_name_their_keys() -> None:
+    with pytest.raises(
+        UserError,
+        match=r"unknown key 'stabilizers.instance_noise.sd'.*'stabilizers.instance_noise.std'",
+    ):
+        load_config(None, ["stabilizers.instance_noise.sd=0.1"])
+    with pytest.raises(UserError, match=r"loss.*'hinge'.*'ebgan'"):
+        load_config(None, ["loss=wgan"])
+    with pytest.raises(UserError, match=r"ebgan.margin"):
+        load_config(None, ["loss=ebgan", "lipschitz.method=none", "ebgan.margin=0"])
+
+
+def test_fingerprint_follows_critic_layers_of_the_new_options() -> None:
+    base = load_config(None, ["loss=hinge", "lipschitz.method=gp"])
+    assert base.fingerprint() == Config().fingerprint()  # the loss alone changes no layer
+    for overrides in (
+        ["loss=hinge", "lipschitz.method=sn"],
+        ["loss=hinge", "lipschitz.method=none", "stabilizers.minibatch.kernels=3"],
+        ["loss=ebgan", "lipschitz.method=none"],
+    ):
+        assert load_config(None, overrides).fingerprint() != base.fingerprint()
+
+
+def test_25gaussians_wgan_gp_preset_is_the_tuned_one() -> None:
+    # lambda 0.1 and 5000 steps: what reaches 25/25 modes and >= 90% high quality (docs/gan-family.md).
+    config = load_config("25gaussians-wgan-gp")
+    assert config.lipschitz.gp_lambda == 0.1
+    assert config.steps == 5000

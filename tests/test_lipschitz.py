@@ -5,7 +5,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from wgan.lipschitz import clip_weights_, gradient_penalty, interpolate
+from wgan.lipschitz import clip_weights_, gradient_penalty, interpolate, spectral_normalize_
 
 
 def test_interpolate_mixes_per_sample_for_any_rank() -> None:
@@ -75,3 +75,58 @@ def test_clipping_bounds_every_parameter() -> None:
     assert any((p.abs() == 0.01).any() for p in critic.parameters())
     with pytest.raises(ValueError, match="bound"):
         clip_weights_(critic, -0.01)
+
+
+def _relu_critic(seed: int = 0) -> nn.Sequential:
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)
+    )
+
+
+def test_spectral_norm_scales_every_weight_to_unit_spectral_norm() -> None:
+    critic = spectral_normalize_(_relu_critic())
+    for _ in range(30):  # one power iteration per forward pass in training mode
+        critic(torch.randn(8, 2))
+    for layer in (critic[0], critic[2], critic[4]):
+        sigma = torch.linalg.matrix_norm(layer.weight.detach(), ord=2)  # exact, by SVD
+        torch.testing.assert_close(sigma, torch.tensor(1.0), atol=1e-3, rtol=0)
+
+
+def test_spectrally_normalised_relu_critic_is_1_lipschitz() -> None:
+    critic = spectral_normalize_(_relu_critic(1))
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.mul_(10.0)  # large raw weights: the normalisation, not the init, bounds the slope
+    for _ in range(30):
+        critic(torch.randn(8, 2))
+    critic.eval()
+    x = (3 * torch.randn(2000, 2)).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x)
+    assert grad.norm(dim=1).max() <= 1.0 + 1e-4
+    plain = _relu_critic(1)
+    with torch.no_grad():
+        for p in plain.parameters():
+            p.mul_(10.0)
+    (grad,) = torch.autograd.grad(plain(x).sum(), x)
+    assert grad.norm(dim=1).max() > 10.0  # the same weights without it are far from 1-Lipschitz
+
+
+def test_spectral_norm_iterates_in_training_only_and_checkpoints_its_vectors() -> None:
+    critic = spectral_normalize_(_relu_critic())
+    keys = critic.state_dict().keys()
+    assert "0.parametrizations.weight.0._u" in keys and "4.parametrizations.weight.0._v" in keys
+    critic.eval()
+    before = {k: v.clone() for k, v in critic.state_dict().items()}
+    critic(torch.randn(8, 2))
+    assert all(torch.equal(before[k], v) for k, v in critic.state_dict().items())
+    critic.train()
+    critic(torch.randn(8, 2))
+    assert not torch.equal(
+        before["0.parametrizations.weight.0._u"], critic[0].parametrizations.weight[0]._u
+    )
+
+
+def test_spectral_norm_reaches_convolutions() -> None:
+    critic = spectral_normalize_(nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(64, 1)))
+    assert hasattr(critic[0], "parametrizations") and hasattr(critic[2], "parametrizations")

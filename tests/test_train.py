@@ -7,13 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import tiny_config
+from conftest import FAMILY_METHODS, tiny_config
+from wgan import distributed
 from wgan.errors import UserError
 from wgan.train import NonFiniteLossError, Trainer, open_run, start_run
 
 
 def _params(trainer: Trainer) -> list[torch.Tensor]:
     tensors = [*trainer.generator.state_dict().values(), *trainer.critic.state_dict().values()]
+    if trainer.ema is not None:
+        tensors += trainer.ema.state_dict().values()
     for opt in (trainer.g_opt, trainer.d_opt):
         for state in opt.state_dict()["state"].values():
             tensors += [v for v in state.values() if isinstance(v, torch.Tensor)]
@@ -39,6 +42,66 @@ def test_resumed_run_equals_uninterrupted_run_to_the_bit(
         json.loads(s) for s in (tmp_path / "halted" / "metrics.jsonl").read_text().splitlines()
     ]
     assert [r["step"] for r in lines if r["kind"] == "eval"] == [0, 3, 4, 6, 8]
+
+
+@pytest.mark.parametrize("method", list(FAMILY_METHODS.values()), ids=list(FAMILY_METHODS))
+def test_every_method_resumes_to_the_bit(tmp_path: Path, method: dict[str, object]) -> None:
+    config = tiny_config(steps=8, ema_decay=0.9, **method)
+    straight = start_run(config, tmp_path / "straight", quiet=True)
+    straight.train(8)
+    halted = start_run(config, tmp_path / "halted", quiet=True)
+    halted.train(4)  # stops at step 4 with a checkpoint, as if killed after it
+    resumed = open_run(tmp_path / "halted", quiet=True)
+    resumed.train(8)
+    for a, b in zip(_params(straight), _params(resumed), strict=True):
+        assert torch.equal(a, b)
+    assert torch.equal(straight.rng.get_state(), resumed.rng.get_state())
+
+
+def test_instance_noise_anneals_linearly_to_zero(tmp_path: Path) -> None:
+    noise = {"instance_noise": {"std": 0.2, "anneal_steps": 4}}
+    trainer = Trainer(tiny_config(steps=10, stabilizers=noise), tmp_path, quiet=True)
+    stds = []
+    for step in range(6):
+        trainer.step = step
+        stds.append(trainer._instance_noise_std())
+    assert stds == pytest.approx([0.2, 0.15, 0.1, 0.05, 0.0, 0.0])
+    # Off (std 0, or annealed away), a step draws no random numbers for it.
+    state = trainer.rng.get_state()
+    x = torch.ones(3, 2)
+    assert trainer._noisy(x, 0.0) is x
+    assert torch.equal(trainer.rng.get_state(), state)
+
+
+def test_minibatch_critic_scores_real_and_fake_batches_apart(tmp_path: Path) -> None:
+    config = tiny_config(
+        loss="nonsaturating",
+        lipschitz={"method": "none"},
+        stabilizers={"minibatch": {"kernels": 4}},
+    )
+    trainer = Trainer(config, tmp_path, quiet=True)
+    real, fake = torch.randn(5, 2), torch.randn(5, 2) + 3
+    real_scores, fake_scores = trainer._score_real_and_fake(real, fake)
+    torch.testing.assert_close(real_scores, trainer.critic(real))
+    torch.testing.assert_close(fake_scores, trainer.critic(fake))
+    assert not torch.allclose(real_scores, trainer.critic(torch.cat([real, fake]))[:5])
+
+
+def test_feature_matching_generator_step_leaves_the_critic_untouched(tmp_path: Path) -> None:
+    config = tiny_config(
+        loss="nonsaturating",
+        lipschitz={"method": "none"},
+        stabilizers={"feature_matching": True},
+    )
+    trainer = Trainer(config, tmp_path, quiet=True)
+    before = [p.detach().clone() for p in trainer.critic.parameters()]
+    g_before = [p.detach().clone() for p in trainer.generator.parameters()]
+    trainer.generator_step()
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.critic.parameters(), strict=True))
+    assert all(p.grad is None for p in trainer.critic.parameters())
+    assert not all(
+        torch.equal(a, b) for a, b in zip(g_before, trainer.generator.parameters(), strict=True)
+    )
 
 
 def test_resume_on_a_points_file_keeps_the_data_order(tmp_path: Path) -> None:
@@ -136,6 +199,27 @@ def test_batch_larger_than_the_data_is_refused_before_writing(tmp_path: Path) ->
     with pytest.raises(UserError, match="batch_size 32 is larger than the 16 training samples"):
         start_run(config, tmp_path / "run", quiet=True)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("stabilizer", "named"),
+    [
+        ({"stabilizers": {"minibatch": {"kernels": 3}}}, "stabilizers.minibatch"),
+        ({"loss": "ebgan", "ebgan": {"pullaway_weight": 0.1}}, "ebgan.pullaway_weight"),
+    ],
+)
+def test_batch_coupled_methods_are_refused_on_several_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stabilizer: dict[str, object], named: str
+) -> None:
+    config = tiny_config(
+        **({"loss": "nonsaturating", "lipschitz": {"method": "none"}} | stabilizer)
+    )
+    Trainer(config, tmp_path / "one", quiet=True)  # one process: fine
+    monkeypatch.setattr(distributed, "world_size", lambda: 2)
+    with pytest.raises(UserError, match=f"{named} .*couples the samples of a batch.* 2 processes"):
+        Trainer(config, tmp_path / "run", quiet=True)  # start_run writes nothing before this
+    # Feature matching exchanges its batch means between the processes instead.
+    Trainer(tiny_config(stabilizers={"feature_matching": True}), tmp_path / "fm", quiet=True)
 
 
 def test_evaluation_keys_and_mode_coverage(tmp_path: Path) -> None:

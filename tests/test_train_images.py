@@ -14,13 +14,23 @@ from wgan.train import Trainer, open_run, start_run
 
 @pytest.mark.usefixtures("fast_classifier")
 @pytest.mark.parametrize(
-    ("arch", "norm", "precision"),
-    [("dcgan", "none", "fp32"), ("dcgan", "sn", "bf16"), ("resnet", "layernorm", "fp32")],
-)
-def test_image_run_resumes_to_the_bit(tmp_path: Path, arch: str, norm: str, precision: str) -> None:
+    ("arch", "norm", "precision", "family"),
+    [
+        ("dcgan", "none", "fp32", {}),
+        ("dcgan", "sn", "bf16", {}),
+        ("resnet", "layernorm", "fp32", {}),
+        # Another loss, spectral norm as the Lipschitz method, instance noise on images.
+        ("dcgan", "none", "fp32", {"loss": "hinge", "lipschitz": {"method": "sn"},
+                                   "stabilizers": {"instance_noise": {"std": 0.1}}}),
+    ],
+    ids=["dcgan", "dcgan-sn-bf16", "resnet-layernorm", "dcgan-hinge-sn-noise"],
+)  # fmt: skip
+def test_image_run_resumes_to_the_bit(
+    tmp_path: Path, arch: str, norm: str, precision: str, family: dict[str, object]
+) -> None:
     config = tiny_image_config(
         precision=precision, model={"arch": arch, "critic_norm": norm, "latent_dim": 8,
-                                    "generator_width": 4, "critic_width": 4}
+                                    "generator_width": 4, "critic_width": 4}, **family
     )  # fmt: skip
     straight = start_run(config, tmp_path / "straight", quiet=True)
     straight.train(6)

@@ -80,9 +80,14 @@ class Run:
     def critic_scores(self, x: np.ndarray) -> np.ndarray:
         """f(x) for points x (n, *sample_shape), in fp32."""
         critic = self._trainer.critic
-        with torch.no_grad():
-            inputs = torch.as_tensor(x, dtype=torch.float32, device=self._trainer.device)
-            return critic(inputs).float().squeeze(-1).cpu().numpy()
+        was_training = critic.training
+        critic.eval()  # eval mode: a spectral norm's power iteration must not advance here
+        try:
+            with torch.no_grad():
+                inputs = torch.as_tensor(x, dtype=torch.float32, device=self._trainer.device)
+                return critic(inputs).float().squeeze(-1).cpu().numpy()
+        finally:
+            critic.train(was_training)
 
     def write_report(self) -> Path:
         """report.png and report.md in the run directory; returns the picture's path."""

@@ -302,11 +302,22 @@ def _demo_theory(out: Path | None) -> int:
     return run_demo(out)
 
 
+def _demo_findings(out: Path | None) -> int:
+    from wgan.findings import run_demo
+
+    return run_demo(out)
+
+
 # `wgan demo TOPIC`: each topic writes its figures and tables into an output directory.
 DEMOS: dict[str, tuple[str, Callable[[Path | None], int]]] = {
     "training": ("train the default preset and write its report", _demo_training),
     "distances": ("KL, JS, TV and W on textbook examples, against closed forms", _demo_distances),
     "theory": ("optimal D, the JS identity, saturation, the xy game, continuity", _demo_theory),
+    "findings": (
+        "the WGAN papers' findings on toy data: critic estimate vs exact W1, weight clipping, "
+        "the optimal critic, saturation of the minimax loss",
+        _demo_findings,
+    ),
 }
 
 
@@ -334,6 +345,101 @@ def _cmd_distance(args: argparse.Namespace) -> int:
             as_json=args.json,
         )
     )
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from wgan.compare import CompareRequest, run_compare
+
+    return run_compare(
+        CompareRequest(
+            methods=args.methods,
+            datasets=args.datasets,
+            seeds=args.seeds,
+            steps=args.steps,
+            overrides=args.set or [],
+            device=args.device,
+            jobs=args.jobs,
+            eval_n=args.eval_n,
+            out=args.out,
+            command=" ".join(["wgan", *args.argv]),
+        )
+    )
+
+
+def _comma_list(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("give at least one name")
+    return items
+
+
+def _seed_list(text: str) -> list[int]:
+    try:
+        return [int(item) for item in _comma_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds are integers, got {text!r}") from None
+
+
+def _add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from wgan.compare import DEFAULT_METHODS, DEFAULT_OUT, EVAL_N
+    from wgan.config import TOY_DATASETS
+
+    compare = sub.add_parser(
+        "compare",
+        help="train GAN methods on the toy data over seeds and rank them",
+        description="Train each method on each data set (the preset DATASET-METHOD) for each seed, "
+        "evaluate on 2500 held-out samples (exact W1 and its noise floor, modes, high-quality "
+        "share) and write compare.md, compare.json and compare.png.",
+    )
+    compare.add_argument(
+        "--methods",
+        type=_comma_list,
+        default=list(DEFAULT_METHODS),
+        help=f"comma-separated methods (default: {','.join(DEFAULT_METHODS)})",
+    )
+    compare.add_argument(
+        "--datasets",
+        type=_comma_list,
+        default=list(TOY_DATASETS),
+        help=f"comma-separated data sets (default: {','.join(TOY_DATASETS)})",
+    )
+    compare.add_argument(
+        "--seeds", type=_seed_list, default=[0, 1, 2], help="comma-separated seeds (default: 0,1,2)"
+    )
+    compare.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="generator steps of every run (default: each preset's)",
+    )
+    compare.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a config field in every run (repeatable; default: none)",
+    )
+    compare.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="cpu",
+        help="where to train (default: cpu)",
+    )
+    compare.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="runs trained at once, in separate processes (default: 1)",
+    )
+    compare.add_argument(
+        "--eval-n",
+        type=int,
+        default=EVAL_N,
+        help=f"samples per side of the final evaluation (default: {EVAL_N}, as in the papers)",
+    )
+    compare.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default: {DEFAULT_OUT})"
+    )
+    compare.set_defaults(func=_cmd_compare)
 
 
 def _add_distance_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -474,6 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
     _add_distance_parser(sub)
     _add_bench_parser(sub)
+    _add_compare_parser(sub)
     return parser
 
 
@@ -497,6 +604,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command, for records
     try:
         return _run_command(args)
     except UserError as err:

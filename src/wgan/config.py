@@ -61,10 +61,40 @@ class ModelConfig(_Section):
 
 class LipschitzConfig(_Section):
     # gp: two-sided penalty lambda * (||grad f(x_hat)|| - 1)^2 on random interpolates;
-    # gp-one-sided: lambda * max(0, ||grad|| - 1)^2; clip: clamp every critic weight to [-clip, clip].
-    method: Literal["gp", "gp-one-sided", "clip", "none"] = "gp"
+    # gp-one-sided: lambda * max(0, ||grad|| - 1)^2; clip: clamp every critic weight to [-clip, clip];
+    # sn: spectral normalisation of every critic weight (Miyato et al. 2018); none: no constraint.
+    # Independent of `loss`, except where Config._check_combinations says why not.
+    method: Literal["gp", "gp-one-sided", "clip", "sn", "none"] = "gp"
     gp_lambda: float = Field(10.0, ge=0.0)
     clip: float = Field(0.01, gt=0.0)
+
+
+class InstanceNoiseConfig(_Section):
+    # N(0, s^2) added to every sample the critic sees, real and generated, in critic and generator
+    # steps (Sonderby et al. 2017; Arjovsky & Bottou 2017), s = std * max(0, 1 - step / anneal_steps).
+    std: float = Field(0.0, ge=0.0)  # s at step 0, in data units; 0 turns instance noise off
+    anneal_steps: int | None = Field(None, ge=1)  # generator steps to reach s = 0; None: the run's
+
+
+class MinibatchConfig(_Section):
+    # Minibatch discrimination (Salimans et al. 2016) before the critic's output layer.
+    kernels: int = Field(0, ge=0)  # number of kernels; 0 turns it off
+    kernel_dim: int = Field(5, ge=1)  # dimension of each kernel's projection
+
+
+class StabilizerConfig(_Section):
+    instance_noise: InstanceNoiseConfig = InstanceNoiseConfig()
+    # Generator loss ||E f(x) - E f(G(z))||^2 on the critic's last hidden layer (Salimans et al.
+    # 2016), in place of the loss's own generator loss; the critic keeps its loss.
+    feature_matching: bool = False
+    minibatch: MinibatchConfig = MinibatchConfig()
+
+
+class EBGANConfig(_Section):
+    # EBGAN (Zhao et al. 2017): the critic is an autoencoder, energy E(x) = ||Dec(Enc(x)) - x||.
+    margin: float = Field(1.0, gt=0.0)  # m in L_D = E(x) + max(0, m - E(G(z))), in data units
+    code_dim: int = Field(2, ge=1)  # size of the autoencoder's code Enc(x)
+    pullaway_weight: float = Field(0.0, ge=0.0)  # weight of the pulling-away term in L_G; 0: off
 
 
 class OptimizerConfig(_Section):
@@ -118,11 +148,16 @@ class Config(_Section):
     steps: int = Field(2000, ge=1)  # generator steps
     batch_size: int = Field(256, ge=1)
     n_critic: int = Field(5, ge=1)  # critic steps per generator step
-    loss: Literal["wasserstein"] = "wasserstein"
+    # wasserstein; minimax (saturating GAN); nonsaturating (-log D(G(z))); hinge; lsgan; ebgan.
+    loss: Literal["wasserstein", "minimax", "nonsaturating", "hinge", "lsgan", "ebgan"] = (
+        "wasserstein"
+    )
     ema_decay: float | None = Field(None, ge=0.0, lt=1.0)  # EMA of the generator's weights
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
     lipschitz: LipschitzConfig = LipschitzConfig()
+    stabilizers: StabilizerConfig = StabilizerConfig()
+    ebgan: EBGANConfig = EBGANConfig()
     optimizer: OptimizerConfig = OptimizerConfig()
     eval: EvalConfig = EvalConfig()
     checkpoint: CheckpointConfig = CheckpointConfig()
@@ -155,6 +190,48 @@ class Config(_Section):
                 "penalty constrains each sample's gradient, and BatchNorm makes every score depend "
                 "on the whole batch; use 'layernorm', 'sn' or 'none' (or lipschitz.method clip)"
             )
+        method, minibatch = self.lipschitz.method, self.stabilizers.minibatch.kernels > 0
+        if self.loss == "wasserstein" and method == "none" and model.critic_norm != "sn":
+            raise ValueError(
+                "loss 'wasserstein' needs a Lipschitz critic: without one its scores grow without "
+                "bound; set lipschitz.method to gp, gp-one-sided, clip or sn"
+            )
+        if method == "sn" and model.critic_norm == "sn":
+            raise ValueError(
+                "lipschitz.method 'sn' and model.critic_norm 'sn' both spectrally normalise the "
+                "critic; set model.critic_norm to none"
+            )
+        if self.loss == "ebgan" and method != "none":
+            raise ValueError(
+                f"loss 'ebgan' with lipschitz.method '{method}': the margin (ebgan.margin) already "
+                "bounds the energies, and the autoencoder must be free to reconstruct real data "
+                "exactly; set lipschitz.method to none"
+            )
+        if self.ebgan.pullaway_weight > 0 and self.loss != "ebgan":
+            raise ValueError("ebgan.pullaway_weight applies to loss 'ebgan' only; set it to 0")
+        if minibatch and method in ("gp", "gp-one-sided"):
+            raise ValueError(
+                "stabilizers.minibatch cannot be used with a gradient penalty: the penalty "
+                "constrains each sample's gradient, and minibatch discrimination makes every score "
+                "depend on the whole batch (as BatchNorm would); use lipschitz.method sn or none"
+            )
+        if minibatch and self.loss in ("wasserstein", "ebgan"):
+            raise ValueError(
+                f"stabilizers.minibatch cannot be used with loss '{self.loss}': "
+                + (
+                    "the Wasserstein critic is a function of one sample (the Kantorovich-"
+                    "Rubinstein dual), minibatch discrimination makes it a function of the batch"
+                    if self.loss == "wasserstein"
+                    else "the EBGAN critic is an autoencoder of single samples"
+                )
+                + "; use minimax, nonsaturating, hinge or lsgan"
+            )
+        needs_mlp = minibatch or self.loss == "ebgan" or self.stabilizers.feature_matching
+        if needs_mlp and self.model.arch != "mlp":
+            raise ValueError(
+                "loss 'ebgan', stabilizers.minibatch and stabilizers.feature_matching need the "
+                "mlp critic (model.arch mlp)"
+            )
         return self
 
     @property
@@ -172,6 +249,14 @@ class Config(_Section):
         }
         if self.is_image_run:
             shape_keys["image"] = [self.data.resolution, self.data.channels]
+        # Keys that change the critic's layers, added only when set: default configs keep the
+        # fingerprint they had before these options existed.
+        if self.loss == "ebgan":
+            shape_keys["ebgan_code_dim"] = self.ebgan.code_dim
+        if self.lipschitz.method == "sn":
+            shape_keys["spectral_norm"] = True
+        if self.stabilizers.minibatch.kernels:
+            shape_keys["minibatch"] = self.stabilizers.minibatch.model_dump()
         return hashlib.sha256(json.dumps(shape_keys, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -121,6 +122,33 @@ def mean_over_ranks_(values: Tensor) -> Tensor:
         dist.all_reduce(values)
         values /= world_size()
     return values
+
+
+class _MeanOverRanks(torch.autograd.Function):
+    """Forward: the mean of a tensor over all ranks. Backward: the gradient as it is, because
+    `average_gradients_before_step` averages the parameters' gradients over the ranks later."""
+
+    @staticmethod
+    def forward(ctx: Any, values: Tensor) -> Tensor:
+        return mean_over_ranks_(values.detach().clone())
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
+
+
+def batch_mean(values: Tensor) -> Tensor:
+    r"""The mean over the global batch (1, ...) of per-sample values (m, ...) of this rank's rows.
+
+    For a loss that is a function of batch means rather than a mean of per-sample terms (feature
+    matching), so that every rank computes the global batch's loss. Differentiable: with
+    :math:`\bar v = \frac1K \sum_k \bar v_k` the same on every rank, rank k's gradient
+    :math:`\partial L / \partial \bar v \cdot \partial \bar v_k / \partial \theta`, averaged
+    over the ranks before the step, is :math:`\partial L / \partial \theta`. Equal shards make
+    the mean of the ranks' means the global mean. For one process: `values.mean(0, keepdim=True)`.
+    """
+    mean = values.mean(0, keepdim=True)
+    return _MeanOverRanks.apply(mean) if world_size() > 1 else mean
 
 
 def max_over_ranks(value: int) -> int:

@@ -1,9 +1,11 @@
-"""Ways to keep the critic (close to) 1-Lipschitz: weight clipping and the gradient penalty."""
+"""Ways to keep the critic (close to) 1-Lipschitz: weight clipping, the gradient penalty and
+spectral normalisation."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 
 def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
@@ -45,3 +47,19 @@ def clip_weights_(critic: nn.Module, bound: float) -> None:
         raise ValueError(f"bound must be positive, got {bound}")
     for param in critic.parameters():
         param.clamp_(-bound, bound)
+
+
+def spectral_normalize_(critic: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) of every linear and convolution weight, in place.
+
+    Each weight W is used as W / sigma(W), sigma the largest singular value estimated by one
+    power iteration per forward pass (torch's parametrization; the iteration vectors are buffers,
+    so they are checkpointed and a resumed run continues them). In eval mode the estimate is
+    frozen, so evaluating a critic does not change it. With 1-Lipschitz activations the critic is
+    then 1-Lipschitz, a bound that is usually loose: the product of the layers' norms.
+    Returns the critic.
+    """
+    for layer in list(critic.modules()):
+        if isinstance(layer, nn.Linear | nn.Conv1d | nn.Conv2d | nn.Conv3d):
+            spectral_norm(layer)
+    return critic

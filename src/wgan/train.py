@@ -1,8 +1,9 @@
-"""The training loop: n_critic critic steps, then one generator step (WGAN and WGAN-GP).
+"""The training loop: n_critic critic steps, then one generator step, for every loss of
+`wgan.losses` (`config.loss`) and every Lipschitz method and stabiliser of the config.
 
-One torch.Generator (`Trainer.rng`) draws every random number of training: data batches, z and
-the interpolation weights. It is saved in each checkpoint with everything else that changes, so a
-resumed run computes the same numbers as one that was never stopped.
+One torch.Generator (`Trainer.rng`) draws every random number of training: data batches, z, the
+interpolation weights and the instance noise. It is saved in each checkpoint with everything else
+that changes, so a resumed run computes the same numbers as one that was never stopped.
 
 Under `torchrun` every process draws the random numbers of the whole (global) batch from the same
 seed and keeps its own rows (`Trainer.rows`); gradients are averaged over the processes before
@@ -41,7 +42,7 @@ from wgan.data.sources import DataSource, build_source
 from wgan.errors import UserError
 from wgan.evaluation import build_evaluator
 from wgan.lipschitz import clip_weights_, gradient_penalty
-from wgan.models import build_models
+from wgan.models import build_models, critic_features
 from wgan.precision import autocast, resolve_device, resolve_precision
 from wgan.timing import NO_TIMER, PhaseTimer
 
@@ -79,6 +80,7 @@ class Trainer:
         self.rows = distributed.batch_rows(
             config.batch_size, distributed.rank(), distributed.world_size()
         )
+        _refuse_batch_coupling(config, distributed.world_size())
         self.device = resolve_device(config.device)
         self.precision = resolve_precision(config.precision, self.device)
         torch.manual_seed(config.seed)
@@ -110,6 +112,9 @@ class Trainer:
         if distributed.world_size() > 1:
             for optimizer in (self.g_opt, self.d_opt):
                 distributed.average_gradients_before_step(optimizer)
+        self.critic_loss, self.generator_loss = losses.loss_pair(
+            config.loss, margin=config.ebgan.margin
+        )
         self.rng = torch.Generator(device=self.device).manual_seed(config.seed)
         self.evaluator = build_evaluator(config, self.source, self.device, quiet=quiet)
         self.step = 0
@@ -127,6 +132,29 @@ class Trainer:
         rng = self.rng if generator is None else generator
         return torch.randn(n, self.config.model.latent_dim, generator=rng, device=self.device)
 
+    def _instance_noise_std(self) -> float:
+        """The instance noise's std at this step, annealed linearly to 0 (0 when it is off)."""
+        noise = self.config.stabilizers.instance_noise
+        if noise.std == 0:
+            return 0.0
+        return noise.std * max(0.0, 1.0 - self.step / (noise.anneal_steps or self.config.steps))
+
+    def _noisy(self, x: Tensor, std: float) -> Tensor:
+        """x (this process's rows of a global batch) plus N(0, std^2) instance noise: the noise of
+        the whole global batch is drawn, like every random number, and this process keeps its rows."""
+        if std == 0:
+            return x
+        shape = (self.config.batch_size, *x.shape[1:])
+        return x + std * torch.randn(shape, generator=self.rng, device=self.device)[self.rows]
+
+    def _score_real_and_fake(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+        """fp32 scores (m, 1) of a real and a generated batch: one critic pass over both, or one
+        each when minibatch discrimination compares the samples within a batch."""
+        if self.config.stabilizers.minibatch.kernels:
+            return self._critic(real).float(), self._critic(fake).float()
+        scores = self._critic(torch.cat([real, fake])).float()  # (2m, 1)
+        return scores[: len(real)], scores[len(real) :]
+
     def critic_step(self) -> dict[str, Tensor]:
         cfg = self.config
         n = cfg.batch_size  # the global batch; this process keeps `self.rows` of it (m rows)
@@ -137,13 +165,14 @@ class Trainer:
                 real = real.contiguous(memory_format=torch.channels_last)
         with timer("generator forward"), torch.no_grad(), autocast(self.device, self.precision):
             fake = self._generator(self._z(n)[self.rows]).float()
+        noise_std = self._instance_noise_std()
+        real, fake = self._noisy(real, noise_std), self._noisy(fake, noise_std)
         method = cfg.lipschitz.method
         penalty_term = None
         with autocast(self.device, self.precision):
             with timer("critic forward"):
-                scores = self._critic(torch.cat([real, fake])).float()  # (2m, 1)
-                real_scores, fake_scores = scores[: len(real)], scores[len(real) :]
-                loss = losses.wasserstein_critic_loss(real_scores, fake_scores)
+                real_scores, fake_scores = self._score_real_and_fake(real, fake)
+                loss = self.critic_loss(real_scores, fake_scores)
             stats = {"critic_loss": loss.detach()}
             if method in ("gp", "gp-one-sided"):
                 with timer("penalty"):
@@ -171,13 +200,26 @@ class Trainer:
         return stats
 
     def generator_step(self) -> dict[str, Tensor]:
-        n = self.config.batch_size
+        cfg = self.config
+        n = cfg.batch_size
+        noise_std = self._instance_noise_std()
         with self.timer("generator step"):
             self.critic.requires_grad_(False)  # no weight gradients for the critic
             with autocast(self.device, self.precision):
-                fake = self._generator(self._z(n)[self.rows]).float()
-                fake_scores = self._critic(fake).float()
-                loss = losses.wasserstein_generator_loss(fake_scores)
+                fake = self._noisy(self._generator(self._z(n)[self.rows]).float(), noise_std)
+                if cfg.stabilizers.feature_matching:
+                    real = self._noisy(self.source.batch(n, self.rng, rows=self.rows), noise_std)
+                    # Means over the global batch: the loss is a function of them, not a mean
+                    # of per-sample terms, so each process needs all ranks' means.
+                    loss = losses.feature_matching_loss(
+                        distributed.batch_mean(critic_features(self.critic, real).float()),
+                        distributed.batch_mean(critic_features(self.critic, fake).float()),
+                    )
+                else:
+                    loss = self.generator_loss(self._critic(fake).float())
+                if cfg.ebgan.pullaway_weight > 0:
+                    codes = critic_features(self.critic, fake).float()
+                    loss = loss + cfg.ebgan.pullaway_weight * losses.pullaway_term(codes)
             self.g_opt.zero_grad(set_to_none=True)
             loss.backward()
             self.g_opt.step()
@@ -479,6 +521,26 @@ class Trainer:
             if self.stop_signal:
                 self._save_checked()
         return not self.stop_signal
+
+
+def _refuse_batch_coupling(config: Config, world_size: int) -> None:
+    """Refuse, on several processes, what makes one sample's loss depend on the others of its
+    batch: a process sees only its rows, and averaging the gradients of such per-shard losses is
+    not the gradient of the global batch's loss. (Feature matching's batch means are exchanged
+    between the processes instead, and BatchNorm becomes SyncBatchNorm.)"""
+    if world_size == 1:
+        return
+    coupled = []
+    if config.stabilizers.minibatch.kernels:
+        coupled.append("stabilizers.minibatch (each score depends on the whole batch)")
+    if config.ebgan.pullaway_weight > 0:
+        coupled.append("ebgan.pullaway_weight (a term over all pairs of the batch)")
+    if coupled:
+        raise UserError(
+            f"{' and '.join(coupled)} couples the samples of a batch, and each of the "
+            f"{world_size} processes sees only its share of it, so the run would not be the "
+            "single-process run; train this config in one process (without torchrun)"
+        )
 
 
 def _append_metrics(run_dir: Path, record: dict[str, Any]) -> None:

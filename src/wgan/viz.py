@@ -69,10 +69,12 @@ def plot_points(
     ax.set_title(title)
 
 
-def plot_distance_curves(ax: Axes, records: list[dict[str, Any]], *, clipped: bool) -> None:
+def plot_distance_curves(ax: Axes, records: list[dict[str, Any]], *, own_scale: bool) -> None:
     """Exact W1 with its noise floor against the critic's W estimate, over generator steps.
 
-    A clipped critic is K-Lipschitz for an unknown K, so its estimate is drawn on its own axis.
+    A clipped or spectrally normalised critic is K-Lipschitz for an unknown K, and the other GAN
+    losses' critics estimate no W1 at all (their scores are logits, labels or energies): with
+    `own_scale` the critic's score gap is drawn on its own axis.
     """
     evals = [r for r in records if r["kind"] == "eval"]
     train = [r for r in records if r["kind"] == "train"]
@@ -82,21 +84,21 @@ def plot_distance_curves(ax: Axes, records: list[dict[str, Any]], *, clipped: bo
         ax.plot(
             steps, [r["w1_noise_floor"] for r in evals], "--", color="grey", label="noise floor"
         )
-    estimate_ax = ax.twinx() if clipped else ax
+    estimate_ax = ax.twinx() if own_scale else ax
     if train:
         estimate_ax.plot(
             [r["step"] for r in train],
             [r["critic_w_estimate"] for r in train],
             color=ESTIMATE_COLOUR,
             alpha=0.7,
-            label="critic W estimate" + (" (clipped: K x W1 at best)" if clipped else ""),
+            label="critic W estimate" + (" (its own scale)" if own_scale else ""),
         )
     ax.set_xlabel("generator step")
     ax.set_ylabel("W1")
     ax.set_yscale("log")
     ax.grid(alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
-    if clipped:
+    if own_scale:
         estimate_ax.set_ylabel("critic estimate", color=ESTIMATE_COLOUR)
         more = estimate_ax.get_legend_handles_labels()
         handles, labels = handles + more[0], labels + more[1]
@@ -126,18 +128,23 @@ def write_report(
     """report.png (samples with critic contours; W curves) and report.md (the final numbers)."""
     run_dir = Path(run_dir)
     records = read_metrics(run_dir)
-    clipped = config["lipschitz"]["method"] == "clip"
+    own_scale = _estimate_on_own_scale(config)
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
     evals = [r for r in records if r["kind"] == "eval"]
     step = evals[-1]["step"] if evals else 0
     plot_points(left, real, fake, critic, title=f"{config['name']}, step {step}")
-    plot_distance_curves(right, records, clipped=clipped)
+    plot_distance_curves(right, records, own_scale=own_scale)
     fig.tight_layout()
     path = run_dir / "report.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
     (run_dir / "report.md").write_text(report_markdown(config, evals))
     return path
+
+
+def _estimate_on_own_scale(config: dict[str, Any]) -> bool:
+    """Whether the critic's estimate is on another scale than W1 (see plot_distance_curves)."""
+    return config["loss"] != "wasserstein" or config["lipschitz"]["method"] in ("clip", "sn")
 
 
 def report_markdown(config: dict[str, Any], evals: list[dict[str, Any]]) -> str:
@@ -165,9 +172,16 @@ def report_markdown(config: dict[str, Any], evals: list[dict[str, Any]]) -> str:
         "sets of that size, the value a perfect generator would show.",
         "",
     ]
-    if config["lipschitz"]["method"] == "clip":
+    if config["loss"] != "wasserstein":
         lines.append(
-            "With weight clipping the critic is K-Lipschitz for an unknown K, so its W estimate is "
+            f"With the {config['loss']} loss the critic's scores are not a Wasserstein potential: "
+            "its 'W estimate' is the gap between its mean scores on real and generated samples, "
+            "on its own scale."
+        )
+    elif config["lipschitz"]["method"] in ("clip", "sn"):
+        lines.append(
+            "With weight clipping or spectral normalisation the critic is K-Lipschitz for an "
+            "unknown K, so its W estimate is "
             "on another scale than W1; compare the shapes of the curves, not their values."
         )
     return "\n".join(lines) + "\n"

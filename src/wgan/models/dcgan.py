@@ -12,9 +12,9 @@ import itertools
 
 from torch import Tensor, nn
 
+from wgan.lipschitz import spectral_normalize_
 from wgan.models.layers import (
     MaskedLeakyReLU,
-    apply_spectral_norm,
     centre_crop,
     critic_norm_layer,
     upsampling_stages,
@@ -82,7 +82,7 @@ class DCGANCritic(nn.Module):
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(c_in * side * side, 1)
         if norm == "sn":
-            apply_spectral_norm(self)
+            spectral_normalize_(self)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.body(x).flatten(1))  # (B, 1)

@@ -8,7 +8,6 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
-from torch.nn.utils.parametrizations import spectral_norm
 
 
 class _PiecewiseLinear(torch.autograd.Function):
@@ -75,18 +74,6 @@ def critic_norm_layer(kind: str, channels: int) -> nn.Module:
     if kind == "batchnorm":
         return nn.BatchNorm2d(channels)
     return nn.Identity()
-
-
-def apply_spectral_norm(module: nn.Module) -> nn.Module:
-    """Spectral normalisation (Miyato et al. 2018) of every conv and linear weight, in place.
-
-    torch's parametrization: one power iteration per forward pass in training mode; the
-    estimate is frozen in eval mode, so evaluation does not change the critic.
-    """
-    for child in list(module.modules()):
-        if isinstance(child, nn.Conv2d | nn.Linear):
-            spectral_norm(child)
-    return module
 
 
 def centre_crop(x: Tensor, size: int) -> Tensor:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from torch import nn
+from itertools import islice
+
+from torch import Tensor, nn
 
 from wgan.models.layers import MaskedLeakyReLU, MaskedReLU
+from wgan.models.minibatch import MinibatchDiscrimination
 
 # ReLU and leaky ReLU as torch's, with a cheaper double backward for the gradient penalty.
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -30,3 +33,40 @@ def mlp(in_dim: int, out_dim: int, *, width: int, depth: int, activation: str) -
         size = width
     layers.append(nn.Linear(size, out_dim))
     return nn.Sequential(*layers)
+
+
+class MLPCritic(nn.Sequential):
+    """x (B, d) -> scores (B, 1): the layers of `mlp(d, 1, ...)`, with an optional minibatch
+    discrimination layer before the output layer.
+
+    `features(x)` is the last hidden layer's output (B, width), the layer that feature matching
+    compares. Without minibatch discrimination the layers, their order and their initial weights
+    are those of `mlp`.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        *,
+        width: int,
+        depth: int,
+        activation: str,
+        minibatch_kernels: int = 0,
+        minibatch_kernel_dim: int = 5,
+    ) -> None:
+        layers = list(mlp(in_dim, 1, width=width, depth=depth, activation=activation))
+        n_feature_layers = len(layers) - 1
+        if minibatch_kernels:
+            layers[-1:] = [
+                MinibatchDiscrimination(
+                    width, kernels=minibatch_kernels, kernel_dim=minibatch_kernel_dim
+                ),
+                nn.Linear(width + minibatch_kernels, 1),
+            ]
+        super().__init__(*layers)
+        self.n_feature_layers = n_feature_layers
+
+    def features(self, x: Tensor) -> Tensor:
+        for layer in islice(self, self.n_feature_layers):
+            x = layer(x)
+        return x  # (B, width)

@@ -15,9 +15,9 @@ from __future__ import annotations
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from wgan.lipschitz import spectral_normalize_
 from wgan.models.layers import (
     MaskedReLU,
-    apply_spectral_norm,
     centre_crop,
     critic_norm_layer,
     upsampling_stages,
@@ -123,7 +123,7 @@ class ResNetCritic(nn.Module):
         )
         self.head = nn.Linear(width, 1)
         if norm == "sn":
-            apply_spectral_norm(self)
+            spectral_normalize_(self)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.blocks(x).mean(dim=(2, 3)))  # (B, 1)
