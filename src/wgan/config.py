@@ -129,6 +129,9 @@ class NonFiniteConfig(_Section):
 
 class LogConfig(_Section):
     every: int = Field(10, ge=1)  # generator steps between lines of metrics.jsonl
+    # jsonl: metrics.jsonl alone. tensorboard: metrics.jsonl and TensorBoard events in
+    # RUN_DIR/tensorboard (scalars, samples, critic gradient-norm histograms; the tensorboard extra).
+    logger: Literal["jsonl", "tensorboard"] = "jsonl"
 
 
 class Config(_Section):
