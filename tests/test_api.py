@@ -93,6 +93,12 @@ def test_train_load_run_sample_and_evaluate(tmp_path: Path) -> None:
     assert metrics["step"] == TINY["steps"] and metrics["modes_total"] == 8
     assert metrics["w1"] >= 0 and metrics["w1_noise_floor"] >= 0
 
+    evaluations = run.metrics("eval")
+    assert [r["step"] for r in evaluations] == [0, 3, 6]
+    assert [r["step"] for r in run.metrics("train")] == [2, 4, 6]
+    assert len(run.metrics()) == 6
+    assert evaluations[-1] == {"kind": "eval", **run.evaluate()}  # the fixed z and held-out set
+
     opened = wgan.load_run(tmp_path / "run")
     assert opened.step == run.step and opened.config == run.config
     np.testing.assert_array_equal(opened.sample(50), samples)

@@ -16,7 +16,7 @@ import torch
 from wgan import distributed
 from wgan.config import Config, load_config
 from wgan.train import Trainer, open_run, start_run
-from wgan.viz import write_image_report, write_report
+from wgan.viz import read_metrics, write_image_report, write_report
 
 
 class Run:
@@ -140,6 +140,25 @@ class Run:
             The keys above and ``step``.
         """
         return self._trainer.evaluate(n, real=None if real is None else torch.as_tensor(real))
+
+    def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The records of the run's metrics.jsonl, oldest first.
+
+        Parameters
+        ----------
+        kind : {"train", "eval", "rollback"}, optional
+            Keep only the records of this kind; default: all.
+
+        Returns
+        -------
+        list of dict
+            Each record has ``kind`` and ``step``. Train lines hold averages over the steps
+            since the previous line: ``critic_w_estimate`` (mean f(x) - mean f(G(z)) on the
+            training batches), ``critic_loss``, ``generator_loss``, ``penalty`` and ``grad_norm``
+            (gradient-penalty runs) and ``steps_per_s``; evaluations hold the keys of
+            `evaluate`.
+        """
+        return [r for r in read_metrics(self.path) if kind is None or r["kind"] == kind]
 
     def critic_scores(self, x: np.ndarray) -> np.ndarray:
         """The critic's scores f(x) (n,) for samples x (n, *sample_shape), in fp32."""
