@@ -56,8 +56,10 @@ def test_version_and_help_need_no_torch() -> None:
 def test_from_preset_matches_load_config_and_merges_sections() -> None:
     assert wgan.Config.from_preset("8gaussians-wgan-clip") == load_config("8gaussians-wgan-clip")
     assert wgan.Config.from_preset() == load_config()
-    config = wgan.Config.from_preset("8gaussians-wgan-clip", steps=7, lipschitz={"clip": 0.02})
-    assert config.steps == 7
+    config = wgan.Config.from_preset(
+        "8gaussians-wgan-clip", name="mine", steps=7, lipschitz={"clip": 0.02}
+    )
+    assert config.steps == 7 and config.name == "mine"
     assert (config.lipschitz.method, config.lipschitz.clip) == ("clip", 0.02)  # method kept
 
 

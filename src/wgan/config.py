@@ -238,17 +238,17 @@ class Config(_Section):
         return self
 
     @classmethod
-    def from_preset(cls, name: str | None = None, **fields: Any) -> Config:
+    def from_preset(cls, preset: str | None = None, **fields: Any) -> Config:
         """A preset with keyword diffs on top.
 
         Parameters
         ----------
-        name : str, optional
+        preset : str, optional
             A preset name (`wgan presets` lists them); default ``8gaussians-wgan-gp``.
         **fields
             Diffs merged into the preset, nested sections as mappings, e.g.
             ``steps=100, lipschitz={"method": "clip"}`` (other keys of a section keep their
-            values).
+            values); ``name="mine"`` renames the config (the default run directory follows).
 
         Returns
         -------
@@ -256,7 +256,7 @@ class Config(_Section):
             The validated config. An unknown key or a bad value raises `wgan.UserError`
             naming the key.
         """
-        return build_config(merge(_read_preset(name), fields))
+        return build_config(merge(_read_preset(preset), fields))
 
     @classmethod
     def from_yaml(cls, path: str | Path, **fields: Any) -> Config:
