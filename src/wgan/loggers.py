@@ -41,7 +41,6 @@ RecordSink = Callable[[dict[str, Any]], None]
 TENSORBOARD_DIR = "tensorboard"
 HISTOGRAM_SAMPLES = 256  # points per gradient-norm histogram (fewer if the batch is smaller)
 SCATTER_SAMPLES = 1000  # points of each kind in the samples figure of a point run
-GRID_SIZE = 64  # images in the samples grid of an image run
 _FLUSH_SECS = 5  # how stale a live `tensorboard --logdir` view may get
 _INTERPOLATION_STREAM = 5_000_011  # seeds the fixed interpolation weights of the histograms
 
@@ -163,6 +162,7 @@ class TensorBoardLogger:
         import matplotlib.pyplot as plt
 
         from wgan import viz  # (sets matplotlib's file-only backend first)
+        from wgan.train import GRID_SIZE
 
         trainer = self.trainer
         if trainer.config.is_image_run:
