@@ -39,7 +39,8 @@ def _run(command: list[str | Path], cwd: Path) -> str:
 
 
 def _build_wheel(tmp_path: Path) -> Path:
-    """`python -m build --wheel` on a copy of the sources (the build writes next to them)."""
+    """`python -m build` on a copy of the sources (the build writes next to them): the sdist,
+    then the wheel from the sdist, so that a file missing from the sdist fails here too."""
     source = tmp_path / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -47,7 +48,8 @@ def _build_wheel(tmp_path: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     shutil.copytree(ROOT / "src", source / "src", ignore=ignore)
     dist = tmp_path / "dist"
-    _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist], source)
+    _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", dist], source)
+    assert (dist / f"wgan-{wgan.__version__}.tar.gz").is_file()
     (wheel,) = dist.glob("*.whl")
     return wheel
 
