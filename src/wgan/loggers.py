@@ -25,11 +25,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from wgan import distributed
 from wgan.errors import UserError
 from wgan.lipschitz import interpolate
+from wgan.metrics.critic import input_gradient_norms
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
@@ -87,14 +88,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def input_gradient_norms(critic: nn.Module, x: Tensor) -> Tensor:
-    """||grad_x f(x)|| for each sample of x (n, *shape): (n,) in fp32. Parameters keep their .grad."""
-    x = x.detach().float().requires_grad_(True)
-    with torch.enable_grad():
-        (grad,) = torch.autograd.grad(critic(x).float().sum(), x)
-    return grad.flatten(1).norm(dim=1)
-
-
 class TensorBoardLogger:
     """Writes a trainer's records, samples and critic gradient norms as TensorBoard events."""
 
@@ -150,11 +143,12 @@ class TensorBoardLogger:
         was_training = critic.training
         critic.eval()  # BatchNorm statistics and spectral-norm iterations stay as they are
         try:
-            return {
-                "real": input_gradient_norms(critic, real),
-                "generated": input_gradient_norms(critic, fake),
-                "interpolates": input_gradient_norms(critic, interpolate(real, fake, eps)),
-            }
+            with torch.enable_grad():
+                return {
+                    "real": input_gradient_norms(critic, real),
+                    "generated": input_gradient_norms(critic, fake),
+                    "interpolates": input_gradient_norms(critic, interpolate(real, fake, eps)),
+                }
         finally:
             critic.train(was_training)
 
