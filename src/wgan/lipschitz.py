@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-__all__ = ["clip_weights_", "gradient_penalty", "interpolate"]
+__all__ = ["clip_weights_", "gradient_penalty", "interpolate", "spectral_normalize_"]
 
 
 def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
