@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 import torch
 
 from conftest import tiny_config, tiny_image_config
-from wgan import train
 from wgan.config import Config
 from wgan.data import sources
 from wgan.data.sources import build_source
 from wgan.errors import UserError
 from wgan.train import Trainer
+
+train = importlib.import_module("wgan.train")  # the module; `wgan.train` is the function
 
 
 def _weights(trainer: Trainer) -> list[torch.Tensor]:

@@ -1,29 +1,78 @@
 """wgan: Wasserstein GANs, checked against exact optimal-transport distances.
 
-The public surface: `Config`, `load_config`, `train`, `load_run`, `Run`; the distances live in
-`wgan.distances` and the losses in `wgan.losses`. Names are imported on first use, so that
-`wgan --version` does not load PyTorch.
+The public surface is `__all__`: `Config` (from a preset, a YAML file or keywords), `train`,
+`load_run`, `Run`, `load_config`, `UserError`, and the subpackages `distances`, `losses` and
+`lipschitz`; docs/api.md lists it with the other documented modules. Everything else may change
+between releases. Names are imported on first use, so that `wgan --version` does not load PyTorch.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Config", "Run", "load_config", "load_run", "train"]
+__all__ = [
+    "Config",
+    "Run",
+    "UserError",
+    "distances",
+    "lipschitz",
+    "load_config",
+    "load_run",
+    "losses",
+    "train",
+]
 
 if TYPE_CHECKING:
+    from wgan import distances, lipschitz, losses
     from wgan.api import Run, load_run, train
     from wgan.config import Config, load_config
+    from wgan.errors import UserError
+
+_HOMES = {
+    "Run": "wgan.api",
+    "load_run": "wgan.api",
+    "Config": "wgan.config",
+    "load_config": "wgan.config",
+    "UserError": "wgan.errors",
+}
+_SUBPACKAGES = ("distances", "lipschitz", "losses")
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Run", "load_run", "train"):
-        from wgan import api
-
-        return getattr(api, name)
-    if name in ("Config", "load_config"):
-        from wgan import config
-
-        return getattr(config, name)
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"wgan.{name}")
     raise AttributeError(f"module 'wgan' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+class _Package(types.ModuleType):
+    """The wgan package, whose name `train` means the function although a submodule shares it.
+
+    Importing the submodule wgan.train (as wgan.api does) makes the import system set the
+    package's attribute `train` to that module; the setter below leaves the name to the function.
+    `from wgan.train import Trainer` still finds the module in sys.modules.
+    """
+
+    @property
+    def train(self) -> Callable[..., Run]:
+        from wgan.api import train
+
+        return train
+
+    @train.setter
+    def train(self, value: object) -> None:
+        if not (isinstance(value, types.ModuleType) and value.__name__ == "wgan.train"):
+            raise AttributeError("wgan.train is the function wgan.api.train; it cannot be set")
+
+
+sys.modules[__name__].__class__ = _Package

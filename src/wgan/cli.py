@@ -600,11 +600,11 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # --version and --help exit here, before torch is loaded
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command, for records
     from wgan import distributed
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command, for records
     try:
         return _run_command(args)
     except UserError as err:

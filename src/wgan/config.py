@@ -129,6 +129,9 @@ class NonFiniteConfig(_Section):
 
 class LogConfig(_Section):
     every: int = Field(10, ge=1)  # generator steps between lines of metrics.jsonl
+    # jsonl: metrics.jsonl alone. tensorboard: metrics.jsonl and TensorBoard events in
+    # RUN_DIR/tensorboard (scalars, samples, critic gradient-norm histograms; the tensorboard extra).
+    logger: Literal["jsonl", "tensorboard"] = "jsonl"
 
 
 class Config(_Section):
@@ -233,6 +236,44 @@ class Config(_Section):
                 "mlp critic (model.arch mlp)"
             )
         return self
+
+    @classmethod
+    def from_preset(cls, preset: str | None = None, **fields: Any) -> Config:
+        """A preset with keyword diffs on top.
+
+        Parameters
+        ----------
+        preset : str, optional
+            A preset name (`wgan presets` lists them); default ``8gaussians-wgan-gp``.
+        **fields
+            Diffs merged into the preset, nested sections as mappings, e.g.
+            ``steps=100, lipschitz={"method": "clip"}`` (other keys of a section keep their
+            values); ``name="mine"`` renames the config (the default run directory follows).
+
+        Returns
+        -------
+        Config
+            The validated config. An unknown key or a bad value raises `wgan.UserError`
+            naming the key.
+        """
+        return build_config(merge(_read_preset(preset), fields))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **fields: Any) -> Config:
+        """A YAML config file (a diff on the defaults, as presets are) with keyword diffs on top.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file; its stem is the config's name unless it sets ``name``.
+        **fields
+            Diffs merged into the file's values, as in `from_preset`.
+
+        Returns
+        -------
+        Config
+        """
+        return build_config(merge(_read_config_file(Path(path)), fields))
 
     @property
     def is_image_run(self) -> bool:
@@ -351,21 +392,28 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return raw
 
 
+def _read_config_file(path: Path) -> dict[str, Any]:
+    raw = read_yaml(path)
+    raw.setdefault("name", path.stem)
+    return raw
+
+
+def _read_preset(name: str | None) -> dict[str, Any]:
+    from wgan.presets import DEFAULT_PRESET, preset_path
+
+    return read_yaml(preset_path(name or DEFAULT_PRESET))
+
+
 def raw_config(
     source: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """The mapping of a preset name or YAML file (default: the default preset) with `key=value`
     overrides merged in, not yet validated."""
-    from wgan.presets import DEFAULT_PRESET, preset_path
-
-    if source is None:
-        source = DEFAULT_PRESET
-    path = Path(source)
-    if path.suffix in (".yaml", ".yml") or path.is_file():
-        raw = read_yaml(path)
-        raw.setdefault("name", path.stem)
+    path = Path(source) if source is not None else None
+    if path is not None and (path.suffix in (".yaml", ".yml") or path.is_file()):
+        raw = _read_config_file(path)
     else:
-        raw = read_yaml(preset_path(str(source)))
+        raw = _read_preset(None if source is None else str(source))
     for text in overrides:
         raw = merge(raw, parse_override(text))
     return raw
@@ -376,10 +424,23 @@ def load_config(
     overrides: list[str] | tuple[str, ...] = (),
     **fields: Any,
 ) -> Config:
-    """A config from a preset name or a YAML file (default: the default preset), then overrides.
+    """A config from a preset name or a YAML file, then overrides, as the command line builds it.
 
-    `overrides` are `key=value` strings as on the command line; `fields` are keyword diffs, e.g.
-    `load_config("8gaussians-wgan-gp", steps=100, lipschitz={"method": "clip"})`.
+    Parameters
+    ----------
+    source : str or Path, optional
+        A YAML file (a path ending in .yaml or .yml, or any existing file) or a preset name;
+        default: the default preset, ``8gaussians-wgan-gp``.
+    overrides : sequence of str
+        ``key=value`` strings as given to ``--set``, dotted for sections, values read as YAML.
+    **fields
+        Keyword diffs applied last, nested sections as mappings, e.g.
+        ``load_config("8gaussians-wgan-gp", steps=100, lipschitz={"method": "clip"})``.
+
+    Returns
+    -------
+    Config
+        The validated config; a mistake raises `wgan.UserError` naming the key.
     """
     return build_config(merge(raw_config(source, overrides), fields))
 

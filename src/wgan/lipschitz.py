@@ -7,6 +7,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+__all__ = ["clip_weights_", "gradient_penalty", "interpolate", "spectral_normalize_"]
+
 
 def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
     """x_hat = eps * real + (1 - eps) * fake, with eps (B,) broadcast over a sample of any rank."""

@@ -23,6 +23,25 @@ from collections.abc import Callable
 import torch.nn.functional as F
 from torch import Tensor
 
+__all__ = [
+    "CriticLoss",
+    "GeneratorLoss",
+    "ebgan_critic_loss",
+    "ebgan_generator_loss",
+    "feature_matching_loss",
+    "hinge_critic_loss",
+    "hinge_generator_loss",
+    "loss_pair",
+    "lsgan_critic_loss",
+    "lsgan_generator_loss",
+    "minimax_critic_loss",
+    "minimax_generator_loss",
+    "nonsaturating_generator_loss",
+    "pullaway_term",
+    "wasserstein_critic_loss",
+    "wasserstein_generator_loss",
+]
+
 CriticLoss = Callable[[Tensor, Tensor], Tensor]
 GeneratorLoss = Callable[[Tensor], Tensor]
 

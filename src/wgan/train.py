@@ -42,13 +42,22 @@ from wgan.data.sources import DataSource, build_source
 from wgan.errors import UserError
 from wgan.evaluation import build_evaluator
 from wgan.lipschitz import clip_weights_, gradient_penalty
+from wgan.loggers import TENSORBOARD_DIR, check_logger, open_logger
 from wgan.models import build_models, critic_features
 from wgan.precision import autocast, resolve_device, resolve_precision
 from wgan.timing import NO_TIMER, PhaseTimer
 
 _EVAL_STREAM = 3_000_017  # seeds the fixed z of evaluations, apart from the training stream
 
-RUN_FILES = ("config.yaml", "metrics.jsonl", "checkpoints", "samples", "report.png", "report.md")
+RUN_FILES = (
+    "config.yaml",
+    "metrics.jsonl",
+    "checkpoints",
+    "samples",
+    "report.png",
+    "report.md",
+    TENSORBOARD_DIR,
+)
 GRID_SIZE = 64  # images in the fixed-z grid saved at each evaluation of an image run
 _REPEAT_SIGNAL_S = 1.0  # a second Ctrl-C sooner than this is the same request (torchrun forwards)
 FUSED_ADAM = ("cpu", "cuda")  # devices with torch's fused Adam
@@ -480,6 +489,7 @@ class Trainer:
         with (
             self._stop_on_signals(),
             TrainingProgress(self.step, until, quiet=self.quiet) as progress,
+            open_logger(self) as log,
         ):
 
             def write(record: dict[str, Any]) -> None:
@@ -487,6 +497,7 @@ class Trainer:
                     return
                 _append_metrics(self.run_dir, record)
                 progress.update(record)
+                log(record)
                 if on_record is not None:
                     on_record(record)
 
@@ -598,6 +609,7 @@ def start_run(
                 f"{run_dir} already holds a run; continue it with `wgan resume {run_dir}`, "
                 "choose another --out, or pass --overwrite"
             )
+        check_logger(config.log.logger)
         trainer = Trainer(config, run_dir, quiet=quiet)  # validates data before touching the disk
     if distributed.is_main():
         for name in existing:
