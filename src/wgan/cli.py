@@ -264,8 +264,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="wgan-bench-data-") as tmp:
         synthetic = False
         if args.data is None:
-            args.data = random_image_data(raw_config(args.config, args.set or []), Path(tmp))
-            synthetic = args.data is not None
+            data = random_image_data(raw_config(args.config, args.set or []), Path(tmp))
+            args.data = None if data is None else [data]
+            synthetic = data is not None
         config = _config_from_args(args)
         result = run_bench(
             config, steps=args.bench_steps, evaluate=not args.no_eval, synthetic_data=synthetic
@@ -301,7 +302,10 @@ def _add_bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     bench.add_argument(
         "--data",
         type=Path,
-        help="data as for `wgan train` (default: the preset's, or random images)",
+        action="append",
+        metavar="PATH",
+        help="data as for `wgan train`, twice for a CycleGAN (default: the preset's, or random "
+        "images)",
     )
     bench.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), help="where to run (default: auto)"
