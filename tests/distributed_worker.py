@@ -19,7 +19,7 @@ from conftest import tiny_config
 from wgan import distributed
 from wgan.config import Config
 from wgan.errors import UserError
-from wgan.train import NonFiniteLossError, Trainer, open_run, start_run
+from wgan.train import NonFiniteLossError, Trainer, make_trainer, open_run, start_run
 
 # SiLU rather than ReLU: a ReLU unit active for the whole batch gives its bias a gradient that is
 # zero up to rounding (a constant shift of the critic), and Adam or RMSprop, which divide by the
@@ -40,6 +40,17 @@ def step_configs(data: str) -> dict[str, Config]:
         "gp-toy": tiny_config(n_critic=5, model=SMOOTH),
         "gp-points": tiny_config(
             n_critic=3, model=SMOOTH, data=points, lipschitz={"method": "gp-one-sided"}
+        ),
+        # The conditional GANs and CycleGAN: labels and codes are drawn for the global batch.
+        "cgan-toy": tiny_config(n_critic=2, model=SMOOTH, gan="cgan"),
+        "acgan-toy": tiny_config(n_critic=2, model=SMOOTH, gan="acgan"),
+        "infogan-toy": tiny_config(n_critic=2, model=SMOOTH, gan="infogan"),
+        "cyclegan-points": tiny_config(
+            n_critic=2,
+            model=SMOOTH,
+            gan="cyclegan",
+            data={"name": "swissroll"},
+            data_b={"name": "swissroll", "transform": "rotate90"},
         ),
         "clip-points": tiny_config(
             n_critic=5,
@@ -93,7 +104,7 @@ def run_steps(out: Path, data: str) -> None:
     run in OUT/resumed, made by one process, resumed by two to step RESUME_TO."""
     rank = distributed.rank()
     for name, config in step_configs(data).items():
-        trainer = Trainer(config, out / name, quiet=True)
+        trainer = make_trainer(config, out / name, quiet=True)
         for step in (1, 2):
             trainer.train_step()
             save_file(model_tensors(trainer), out / f"{name}-step{step}-rank{rank}.safetensors")

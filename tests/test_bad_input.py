@@ -102,6 +102,9 @@ CASES: list[tuple[str, Callable[[Path], None] | None, Callable[[Path], Path] | N
     ("mistyped key in the run's config", _edit_config("n_critic:", "n_critc:"), None, ["resume", "RUN", "--steps", "8"], "unknown key 'n_critc'"),
     ("resume to step 0", None, None, ["resume", "RUN", "--steps", "0"], "steps: Input should be greater than or equal to 1"),
     ("sample from corrupt checkpoints", lambda run: _every_checkpoint(run, _truncate), None, ["sample", "RUN", "-o", "OUT.npy"], "could be read"),
+    ("label that is not a class", None, _write("labels.csv", "x,y,label\n1,2,0\n3,4,0.5\n"), [*TRAIN_OVER, "RUN", "--data", "DATA"], "line 3: label 0.5 is not a class number"),
+    ("unlabelled data for a cGAN", None, _write("plain.npy", np.zeros((40, 2))), [*TRAIN_OVER, "RUN", "--data", "DATA", "--set", "gan=cgan"], "gan 'cgan' trains on labelled data, and this data has no labels"),
+    ("--label of an unconditional run", None, None, ["sample", "RUN", "-o", "OUT.npy", "--label", "1"], "--label is for runs of gan cgan, acgan or infogan"),
 ]  # fmt: skip
 
 

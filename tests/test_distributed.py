@@ -24,7 +24,7 @@ from wgan.checkpoint import list_checkpoints, load_checkpoint
 from wgan.config import load_config
 from wgan.distributed import batch_rows, sync_batchnorm
 from wgan.errors import UserError
-from wgan.train import Trainer, open_run, start_run
+from wgan.train import make_trainer, open_run, start_run
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
 
@@ -53,7 +53,7 @@ def test_a_step_on_two_processes_is_the_single_process_step(tmp_path: Path) -> N
     open_run(tmp_path / "reference", steps=RESUME_TO, quiet=True).train(RESUME_TO)
     _assert_same_end(tmp_path / "resumed", tmp_path / "reference")
     for name, config in step_configs(str(data)).items():
-        single = Trainer(config, tmp_path / f"single-{name}", quiet=True)
+        single = make_trainer(config, tmp_path / f"single-{name}", quiet=True)
         for step in (1, 2):
             single.train_step()
             expected = model_tensors(single)

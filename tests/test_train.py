@@ -81,7 +81,7 @@ def test_minibatch_critic_scores_real_and_fake_batches_apart(tmp_path: Path) -> 
     )
     trainer = Trainer(config, tmp_path, quiet=True)
     real, fake = torch.randn(5, 2), torch.randn(5, 2) + 3
-    real_scores, fake_scores = trainer._score_real_and_fake(real, fake)
+    real_scores, fake_scores, _ = trainer._score_real_and_fake(real, fake)
     torch.testing.assert_close(real_scores, trainer.critic(real))
     torch.testing.assert_close(fake_scores, trainer.critic(fake))
     assert not torch.allclose(real_scores, trainer.critic(torch.cat([real, fake]))[:5])

@@ -14,7 +14,11 @@ import numpy as np
 import torch
 
 from wgan import distributed
+from wgan.codes import Code
 from wgan.config import Config, load_config
+from wgan.cycle import CycleTrainer
+from wgan.errors import UserError
+from wgan.structured_report import codes_markdown, write_codes_figure, write_cycle_report
 from wgan.train import Trainer, open_run, start_run
 from wgan.viz import read_metrics, write_image_report, write_report
 
@@ -69,25 +73,62 @@ class Run:
         """The signal that stopped the last `train` call (SIGINT or SIGTERM), 0 if none did."""
         return self._trainer.stop_signal
 
-    def sample(self, n: int, *, seed: int | None = None) -> np.ndarray:
-        """Generated samples x = G(z), z ~ N(0, I), from the generator in eval mode.
+    @property
+    def n_classes(self) -> int:
+        """The classes a conditional run generates (cGAN, AC-GAN: the data's; InfoGAN: the
+        categorical code's values); 0 for the other runs."""
+        codes = self._trainer.codes
+        return 0 if codes is None else codes.n_classes
 
-        The generator is the EMA copy when ``ema_decay`` is set.
+    def sample(self, n: int, *, seed: int | None = None, label: int | None = None) -> np.ndarray:
+        """n generated samples as a float32 array (n, *sample_shape); images (n, C, H, W) in [-1, 1].
 
-        Parameters
-        ----------
-        n : int
-            Number of samples.
-        seed : int, optional
-            Seeds z. Default: the run's fixed evaluation z, the same at every step (so samples
-            of successive steps are comparable).
-
-        Returns
-        -------
-        numpy.ndarray
-            float32, (n, d) for point runs; (n, C, H, W) in [-1, 1] for image runs.
+        `label`: the class of every sample of a cGAN or AC-GAN run, the categorical code of an
+        InfoGAN run (default: drawn, with the classes' shares in the data). A CycleGAN run gives
+        the translations G(a) of the first n held-out samples of domain A (at most all of them).
         """
-        return self._trainer.sample(n, seed=seed).cpu().numpy()
+        labels = None
+        if label is not None:
+            if not self.n_classes:
+                raise UserError(
+                    f"--label is for runs of gan cgan, acgan or infogan (with categories); "
+                    f"{self.path} is a '{self.config.gan}' run"
+                )
+            if not 0 <= label < self.n_classes:
+                raise UserError(
+                    f"label {label} is not a class of {self.path}; its classes are "
+                    f"0..{self.n_classes - 1}"
+                )
+            labels = torch.full((n,), label, dtype=torch.long)
+        return self._trainer.sample(n, seed=seed, labels=labels).cpu().numpy()
+
+    def class_grid(self, per_class: int = 10, *, seed: int = 1) -> np.ndarray:
+        """Samples of every class (InfoGAN: every categorical code) with the same z and
+        continuous codes across classes: (n_classes, per_class, *sample_shape)."""
+        k = self.n_classes
+        trainer = self._trainer
+        z = trainer.eval_noise(per_class, seed=seed).repeat(k, 1)
+        continuous = trainer.eval_code(per_class, seed=seed).continuous
+        labels = torch.arange(k, device=z.device).repeat_interleave(per_class)
+        code = Code(labels, None if continuous is None else continuous.repeat(k, 1))
+        samples = trainer.generate(z, code)
+        return samples.reshape(k, per_class, *samples.shape[1:]).cpu().numpy()
+
+    def code_traversal(
+        self, index: int, rows: int = 10, steps: int = 9, *, seed: int = 1
+    ) -> np.ndarray:
+        """An InfoGAN run's continuous code `index` swept over [-1, 1] in `steps` while z and
+        the other codes stay fixed, one row each: (rows, steps, *sample_shape)."""
+        trainer = self._trainer
+        codes = trainer.codes
+        if codes is None or not 0 <= index < codes.n_continuous:
+            raise ValueError(f"this run has no continuous code {index}")
+        z = trainer.eval_noise(rows, seed=seed).repeat_interleave(steps, dim=0)
+        code = trainer.eval_code(rows, seed=seed).repeat_interleave(steps)
+        assert code.continuous is not None
+        code.continuous[:, index] = torch.linspace(-1.0, 1.0, steps, device=z.device).repeat(rows)
+        samples = trainer.generate(z, code)
+        return samples.reshape(rows, steps, *samples.shape[1:]).cpu().numpy()
 
     def interpolations(self, rows: int = 8, steps: int = 10, *, seed: int = 1) -> np.ndarray:
         """Samples along spherical paths between pairs of latent vectors.
@@ -101,7 +142,8 @@ class Run:
         numpy.ndarray
             (rows, steps, *sample_shape) float32.
         """
-        ends = self._trainer.eval_noise(2 * rows, seed=seed).double()
+        trainer = self._trainer
+        ends = trainer.eval_noise(2 * rows, seed=seed).double()
         a, b = ends[:rows], ends[rows:]
         cos = (a * b).sum(1, keepdim=True) / (
             a.norm(dim=1, keepdim=True) * b.norm(dim=1, keepdim=True)
@@ -111,7 +153,8 @@ class Run:
         weights_a = torch.sin((1.0 - t) * omega) / torch.sin(omega)  # (rows, steps)
         weights_b = torch.sin(t * omega) / torch.sin(omega)
         z = weights_a[..., None] * a[:, None] + weights_b[..., None] * b[:, None]
-        images = self._trainer.generate(z.reshape(rows * steps, -1).float())
+        code = trainer.eval_code(rows, seed=seed).repeat_interleave(steps)  # fixed along a row
+        images = trainer.generate(z.reshape(rows * steps, -1).float(), code)
         return images.reshape(rows, steps, *images.shape[1:]).cpu().numpy()
 
     def evaluate(self, n: int | None = None, real: np.ndarray | None = None) -> dict[str, Any]:
@@ -161,7 +204,12 @@ class Run:
         return [r for r in read_metrics(self.path) if kind is None or r["kind"] == kind]
 
     def critic_scores(self, x: np.ndarray) -> np.ndarray:
-        """The critic's scores f(x) (n,) for samples x (n, *sample_shape), in fp32."""
+        """f(x) for points x (n, *sample_shape), in fp32 (runs whose critic scores x alone)."""
+        if self.config.gan in ("cgan", "cyclegan"):
+            raise ValueError(
+                "a cGAN critic scores (x, label) and a CycleGAN run has a critic per domain; "
+                "critic_scores is for the other runs"
+            )
         critic = self._trainer.critic
         was_training = critic.training
         critic.eval()  # eval mode: a spectral norm's power iteration must not advance here
@@ -173,22 +221,75 @@ class Run:
             critic.train(was_training)
 
     def write_report(self) -> Path:
-        """report.png and report.md in the run directory; returns the picture's path."""
+        """report.png and report.md in the run directory (and codes.png for a conditional run);
+        returns the picture's path."""
+        if isinstance(self._trainer, CycleTrainer):
+            return self._write_cycle_report(self._trainer)
         n = self.config.eval.n
         real = self._trainer.source.holdout(n).cpu().numpy()
         if self.config.is_image_run:
-            return write_image_report(
+            path = write_image_report(
                 self.path,
                 real=real,
                 fake=self.sample(64),
                 interpolations=self.interpolations(),
                 config=self.config.to_dict(),
             )
-        return write_report(
+        else:
+            path = write_report(
+                self.path,
+                real=real,
+                fake=self.sample(len(real)),
+                critic=None if self.config.gan == "cgan" else self.critic_scores,
+                config=self.config.to_dict(),
+            )
+        codes = self._trainer.codes
+        if codes is not None:
+            images = self.config.is_image_run
+            traversals = [
+                self.code_traversal(j, rows=10 if images else 40, steps=9 if images else 21)
+                for j in range(codes.n_continuous)
+            ]
+            write_codes_figure(
+                self.path,
+                gan=self.config.gan,
+                class_grid=self.class_grid(10 if images else 300),
+                traversals=traversals,
+            )
+            evals = [r for r in read_metrics(self.path) if r["kind"] == "eval"]
+            with open(self.path / "report.md", "a") as report:
+                report.write(codes_markdown(self.config.gan, evals))
+        return path
+
+    def _write_cycle_report(self, trainer: CycleTrainer) -> Path:
+        from wgan.data.transforms import transform_samples
+
+        n = min(self.config.eval.n, 500)
+        held = {x: trainer.sources[x].holdout(n) for x in "ab"}
+        translated = {
+            "b": trainer.translate(held["a"], "ab"),
+            "a": trainer.translate(held["b"], "ba"),
+        }
+        cycled = {
+            "a": trainer.translate(translated["b"], "ba"),
+            "b": trainer.translate(translated["a"], "ab"),
+        }
+        truth = None
+        if trainer.transform is not None:
+            truth = {
+                "b": transform_samples(trainer.transform, held["a"]),
+                "a": transform_samples(trainer.transform, held["b"], inverse=True),
+            }
+
+        def arrays(tensors: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+            return {x: t.cpu().numpy() for x, t in tensors.items()}
+
+        return write_cycle_report(
             self.path,
-            real=real,
-            fake=self.sample(len(real)),
-            critic=self.critic_scores,
+            held=arrays(held),
+            translated=arrays(translated),
+            cycled=arrays(cycled),
+            truth=None if truth is None else arrays(truth),
             config=self.config.to_dict(),
         )
 

@@ -139,12 +139,12 @@ def run_bench(
     `synthetic_data` only says so in the result (see `random_image_data`). Returns the
     `wgan bench --json` object (DESIGN.md's keys and more; see README).
     """
-    from wgan.train import Trainer
+    from wgan.train import make_trainer
 
     if steps < 1:
         raise UserError(f"--steps must be at least 1, got {steps}")
     with tempfile.TemporaryDirectory(prefix="wgan-bench-") as tmp:
-        trainer = Trainer(config, Path(tmp), quiet=True)
+        trainer = make_trainer(config, Path(tmp), quiet=True)
         device = trainer.device
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)

@@ -14,20 +14,23 @@ from wgan import __version__
 from wgan.errors import UserError
 
 
-def _data_override(config: Any, path: Path) -> dict[str, Any]:
-    """The data section for `--data PATH`: points for a point preset, images for an image one."""
-    from wgan.config import TOY_DATASETS
+def _data_override(config: Any, section: Any, path: Path) -> dict[str, Any]:
+    """The data section for `--data PATH`: points for a point preset, images for an image one.
+
+    `section` is the config's data section the path replaces (data, or a CycleGAN's data_b).
+    """
+    from wgan.config import IMAGE_DATASETS, TOY_DATASETS
     from wgan.data.images import looks_like_images
 
-    if config.is_image_run:
-        return {"name": "images", "path": str(path)}
-    if config.data.name in TOY_DATASETS and path.exists() and looks_like_images(path):
+    if section.name in IMAGE_DATASETS:
+        return {"name": "images", "path": str(path), "transform": "none"}
+    if section.name in TOY_DATASETS and path.exists() and looks_like_images(path):
         raise UserError(
             f"--data {path} holds images and {config.name} is a preset for points; train it with "
             "an image preset, e.g. `wgan train mnist-wgan-gp --data PATH` (`wgan presets`)"
         )
-    data = {"path": str(path)}
-    if config.data.name in TOY_DATASETS:
+    data = {"path": str(path), "transform": "none"}
+    if section.name in TOY_DATASETS:
         data["name"] = "points"
     return data
 
@@ -42,12 +45,20 @@ def _config_from_args(args: argparse.Namespace) -> Any:
         fields["seed"] = args.seed
     if args.device is not None:
         fields["device"] = args.device
-    if args.data is not None:  # before validation: presets such as mnist-wgan-gp need a path
-        fields["data"] = {"path": str(args.data)}
-    config = load_config(args.config, args.set or [], **fields)
-    if args.data is not None:
-        data = _data_override(config, args.data)
-        config = build_config(merge(config.to_dict(), {"data": data}))
+    paths: list[Path] = args.data or []
+    if len(paths) > 2:
+        raise UserError(f"--data is given {len(paths)} times; give one path, or two for CycleGAN")
+    # Before validation: presets such as mnist-wgan-gp need a path.
+    for key, path in zip(("data", "data_b"), paths, strict=False):
+        fields[key] = {"path": str(path)}
+    config = load_config(args.config, args.set or [], **fields)  # refuses data_b but for CycleGAN
+    if paths:
+        sections = {"data": config.data, "data_b": config.data_b}
+        diff = {
+            key: _data_override(config, sections[key], path)
+            for key, path in zip(("data", "data_b"), paths, strict=False)
+        }
+        config = build_config(merge(config.to_dict(), diff))
     return config
 
 
@@ -87,9 +98,20 @@ def _print_summary(run: Any, seconds: float) -> None:
     evals = [r for r in read_metrics(run.path) if r["kind"] == "eval"]
     title = f"{run.config.name}: {run.step} generator steps in {seconds:.0f} s"
     console = Console()
+    report = f"report: {run.path / 'report.png'} and {run.path / 'report.md'}"
+    if run.config.gan == "cyclegan":
+        console.print(_cycle_table(title, evals))
+        console.print(report)
+        return
+    for key, name in (
+        ("label_accuracy", "label accuracy"),
+        ("code_class_agreement", "code-class agreement"),
+    ):
+        if evals and evals[-1].get(key) is not None:
+            console.print(f"{name} at step {evals[-1]['step']}: {evals[-1][key]:.1%} (codes.png)")
     if run.config.is_image_run:
         console.print(_image_table(title, evals))
-        console.print(f"report: {run.path / 'report.png'} and {run.path / 'report.md'}")
+        console.print(report)
         return
     table = Table(title=title)
     for column in ("step", "exact W1", "noise floor", "critic W est.", "modes", "high quality"):
@@ -106,7 +128,31 @@ def _print_summary(run: Any, seconds: float) -> None:
             quality,
         )
     console.print(table)
-    console.print(f"report: {run.path / 'report.png'} and {run.path / 'report.md'}")
+    console.print(report)
+
+
+def _cycle_table(title: str, evals: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("step", "W1 G(A) to B", "W1 F(B) to A", "floor", "cycle error A",
+                   "translation error A->B", "random target"):  # fmt: skip
+        table.add_column(column, justify="right")
+
+    def fmt(value: Any) -> str:
+        return "-" if value is None else f"{value:.4f}"
+
+    for r in evals[-5:]:
+        table.add_row(
+            str(r["step"]),
+            fmt(r["w1_ab"]),
+            fmt(r["w1_ba"]),
+            fmt(r["w1_ab_noise_floor"]),
+            fmt(r["cycle_error_a"]),
+            fmt(r["translation_error_ab"]),
+            fmt(r["translation_baseline_ab"]),
+        )
+    return table
 
 
 def _train_to_end(run: Any, steps: int) -> int:
@@ -163,7 +209,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise UserError(f"-n must be at least 1, got {args.n}")
     run = load_run(args.run_dir)
-    samples = run.sample(args.n, seed=args.seed)
+    samples = run.sample(args.n, seed=args.seed, label=args.label)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
         np.save(args.output, samples)
@@ -218,8 +264,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="wgan-bench-data-") as tmp:
         synthetic = False
         if args.data is None:
-            args.data = random_image_data(raw_config(args.config, args.set or []), Path(tmp))
-            synthetic = args.data is not None
+            data = random_image_data(raw_config(args.config, args.set or []), Path(tmp))
+            args.data = None if data is None else [data]
+            synthetic = data is not None
         config = _config_from_args(args)
         result = run_bench(
             config, steps=args.bench_steps, evaluate=not args.no_eval, synthetic_data=synthetic
@@ -255,7 +302,10 @@ def _add_bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     bench.add_argument(
         "--data",
         type=Path,
-        help="data as for `wgan train` (default: the preset's, or random images)",
+        action="append",
+        metavar="PATH",
+        help="data as for `wgan train`, twice for a CycleGAN (default: the preset's, or random "
+        "images)",
     )
     bench.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), help="where to run (default: auto)"
@@ -503,9 +553,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--data",
         type=Path,
-        help="train on this data: points (.npy or .csv) for point presets; for image presets "
-        "a folder of PNG/JPEG, MNIST IDX files, CIFAR-10 batches or an .npy (n, H, W[, C]) "
-        "(default: the preset's)",
+        action="append",
+        metavar="PATH",
+        help="train on this data: points (.npy or .csv; a .csv header column 'label' gives "
+        "the classes of conditional GANs) for point presets; for image presets a folder of "
+        "PNG/JPEG, MNIST IDX files, CIFAR-10 batches or an .npy (n, H, W[, C]). Give it twice "
+        "for a CycleGAN: domain A, then domain B (default: the preset's)",
     )
     train.add_argument("--steps", type=int, help="generator steps (default: the config's)")
     train.add_argument("--out", type=Path, help="run directory (default: runs/<config name>)")
@@ -538,11 +591,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(resume)
     resume.set_defaults(func=_cmd_resume)
 
-    sample = sub.add_parser("sample", help="draw samples from a trained run")
+    sample = sub.add_parser(
+        "sample",
+        help="draw samples from a trained run",
+        description="Draw samples from a trained run. A CycleGAN run gives the translations "
+        "G(a) of its first N held-out samples of domain A (at most all of them).",
+    )
     sample.add_argument("run_dir", type=Path)
     sample.add_argument("-n", type=int, default=1000, help="number of samples (default: 1000)")
     sample.add_argument("-o", "--output", type=Path, required=True, help="FILE.npy or FILE.png")
     sample.add_argument("--seed", type=int, default=None, help="seed for z (default: the run's)")
+    sample.add_argument(
+        "--label",
+        type=int,
+        default=None,
+        metavar="K",
+        help="cgan and acgan runs: generate class K; infogan runs: categorical code K "
+        "(default: drawn, classes with their shares in the data, codes uniformly)",
+    )
     sample.set_defaults(func=_cmd_sample)
 
     evaluate = sub.add_parser("evaluate", help="print a run's metrics as one JSON object")

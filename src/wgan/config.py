@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,6 +42,9 @@ class DataConfig(_Section):
     # (1 grey, 3 RGB; None: the data's own). Other sizes are centre-cropped and resized.
     resolution: int | None = Field(None, ge=4, le=1024)
     channels: Literal[1, 3] | None = None
+    # A fixed map applied to every sample (wgan.data.transforms): invert (x -> -x: negative
+    # images, points reflected through 0) or rotate90 (a quarter turn); for CycleGAN demos.
+    transform: Literal["none", "invert", "rotate90"] = "none"
 
 
 class ModelConfig(_Section):
@@ -95,6 +99,37 @@ class EBGANConfig(_Section):
     margin: float = Field(1.0, gt=0.0)  # m in L_D = E(x) + max(0, m - E(G(z))), in data units
     code_dim: int = Field(2, ge=1)  # size of the autoencoder's code Enc(x)
     pullaway_weight: float = Field(0.0, ge=0.0)  # weight of the pulling-away term in L_G; 0: off
+
+
+class CGANConfig(_Section):
+    # How a cGAN critic sees the label: projection, f(x, y) = w.phi(x) + b + e_y.phi(x) (Miyato &
+    # Koyama 2018); concat, the one-hot label appended to the input (K constant channels for
+    # images; Mirza & Osindero 2014). The generator always gets z with the one-hot label appended.
+    critic: Literal["projection", "concat"] = "projection"
+
+
+class ACGANConfig(_Section):
+    # AC-GAN (Odena et al. 2017): weight of the auxiliary classifier's cross-entropy, on real and
+    # generated samples in the critic's loss, on generated samples in the generator's.
+    class_weight: float = Field(1.0, ge=0.0)
+
+
+class InfoGANConfig(_Section):
+    # InfoGAN (Chen et al. 2016): codes appended to z, a categorical c ~ Uniform{0..K-1} and
+    # continuous u ~ U(-1, 1); Q, a head on the critic's features, estimates them, and both
+    # players maximise the mutual-information lower bound L_I weighted by lambda (`weight`).
+    categories: int = Field(10, ge=0)  # K, values of the categorical code; 0: none
+    continuous: int = Field(2, ge=0)  # number of continuous codes
+    weight: float = Field(1.0, ge=0.0)  # lambda; 0 leaves the codes free (a broken InfoGAN)
+
+
+class CycleGANConfig(_Section):
+    # CycleGAN (Zhu et al. 2017) between data (domain A) and data_b (domain B): translators
+    # G: A -> B and F: B -> A (model.generator_width/depth), a critic per domain.
+    cycle_weight: float = Field(10.0, ge=0.0)  # lambda_cyc of |F(G(a)) - a|_1 + |G(F(b)) - b|_1
+    # Of |G(b) - b|_1 + |F(a) - a|_1; the paper's 0.5 lambda_cyc keeps colours in photo <->
+    # painting; 0 where the translation is not close to the identity (inversion, rotation).
+    identity_weight: float = Field(0.0, ge=0.0)
 
 
 class OptimizerConfig(_Section):
@@ -156,11 +191,20 @@ class Config(_Section):
         "wasserstein"
     )
     ema_decay: float | None = Field(None, ge=0.0, lt=1.0)  # EMA of the generator's weights
+    # What is trained: an unconditional GAN; cgan (labels into generator and critic); acgan (an
+    # auxiliary classifier head); infogan (latent codes and Q); cyclegan (unpaired translation
+    # between data and data_b). Each works with every `loss` but ebgan.
+    gan: Literal["unconditional", "cgan", "acgan", "infogan", "cyclegan"] = "unconditional"
     data: DataConfig = DataConfig()
+    data_b: DataConfig | None = None  # cyclegan: the second domain
     model: ModelConfig = ModelConfig()
     lipschitz: LipschitzConfig = LipschitzConfig()
     stabilizers: StabilizerConfig = StabilizerConfig()
     ebgan: EBGANConfig = EBGANConfig()
+    cgan: CGANConfig = CGANConfig()
+    acgan: ACGANConfig = ACGANConfig()
+    infogan: InfoGANConfig = InfoGANConfig()
+    cyclegan: CycleGANConfig = CycleGANConfig()
     optimizer: OptimizerConfig = OptimizerConfig()
     eval: EvalConfig = EvalConfig()
     checkpoint: CheckpointConfig = CheckpointConfig()
@@ -235,6 +279,7 @@ class Config(_Section):
                 "loss 'ebgan', stabilizers.minibatch and stabilizers.feature_matching need the "
                 "mlp critic (model.arch mlp)"
             )
+        self._check_gan_kind()
         return self
 
     @classmethod
@@ -275,6 +320,57 @@ class Config(_Section):
         """
         return build_config(merge(_read_config_file(Path(path)), fields))
 
+    def _check_gan_kind(self) -> None:
+        """The checks of `gan` against the data and the other options."""
+        gan, data, data_b = self.gan, self.data, self.data_b
+        if gan != "cyclegan" and data.transform != "none":
+            raise ValueError(
+                "data.transform makes a second domain whose map is known, for gan 'cyclegan'; "
+                "set it to none"
+            )
+        if gan == "unconditional":
+            return
+        if gan != "cyclegan" and data_b is not None:
+            raise ValueError(
+                f"data_b (a second domain, or a second --data PATH) is for gan 'cyclegan', not "
+                f"'{gan}'"
+            )
+        stabilizers = self.stabilizers
+        if self.loss == "ebgan" or stabilizers.minibatch.kernels or stabilizers.feature_matching:
+            raise ValueError(
+                f"gan '{gan}' cannot be combined with loss 'ebgan', stabilizers.minibatch or "
+                "stabilizers.feature_matching: its critic needs a linear head on its features; "
+                "use another loss, without these stabilisers"
+            )
+        if gan in ("cgan", "acgan") and data.name == "swissroll":
+            raise ValueError(
+                f"gan '{gan}' needs labelled data and the swiss roll has none; use 8gaussians, "
+                "25gaussians (label: the mode), digits, or labelled files"
+            )
+        if gan == "infogan" and self.infogan.categories + self.infogan.continuous == 0:
+            raise ValueError("gan 'infogan' needs infogan.categories or infogan.continuous > 0")
+        if gan == "infogan" and self.infogan.categories == 1:
+            raise ValueError("infogan.categories 1 is a constant code; use 0 (none) or 2 or more")
+        if gan == "cyclegan":
+            if self.compile:
+                raise ValueError(
+                    "compile applies to a single generator and critic, not to gan 'cyclegan'; "
+                    "set compile to false"
+                )
+            if data_b is None:
+                raise ValueError(
+                    "gan 'cyclegan' needs data_b, the second domain (or a second --data PATH)"
+                )
+            if data_b.name in ("points", "images") and not data_b.path:
+                raise ValueError(f"data_b.name '{data_b.name}' needs data_b.path")
+            if (data_b.name in IMAGE_DATASETS) != self.is_image_run:
+                raise ValueError(
+                    "gan 'cyclegan' translates points to points or images to images; data and "
+                    "data_b must be of one kind"
+                )
+            if data_b.name not in IMAGE_DATASETS and (data_b.resolution or data_b.channels):
+                raise ValueError("data_b.resolution and data_b.channels apply to image data only")
+
     @property
     def is_image_run(self) -> bool:
         return self.data.name in IMAGE_DATASETS
@@ -298,16 +394,33 @@ class Config(_Section):
             shape_keys["spectral_norm"] = True
         if self.stabilizers.minibatch.kernels:
             shape_keys["minibatch"] = self.stabilizers.minibatch.model_dump()
+        if self.gan != "unconditional":
+            shape_keys["gan"] = self.gan
+            if self.gan == "cgan":
+                shape_keys["cgan_critic"] = self.cgan.critic
+            if self.gan == "infogan":
+                shape_keys["infogan_codes"] = [self.infogan.categories, self.infogan.continuous]
+            if self.data_b is not None:
+                b = self.data_b
+                shape_keys["data_b"] = [b.name, b.resolution, b.channels]
         return hashlib.sha256(json.dumps(shape_keys, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _section_type(annotation: Any) -> type[BaseModel] | None:
+    """The section class of a field annotated `Section` or `Section | None`, else None."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def _known_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     keys = []
     for name, field in model.model_fields.items():
         keys.append(prefix + name)
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            keys.extend(_known_keys(annotation, prefix + name + "."))
+        section = _section_type(field.annotation)
+        if section is not None:
+            keys.extend(_known_keys(section, prefix + name + "."))
     return keys
 
 
@@ -320,11 +433,11 @@ def _check_unknown_keys(raw: dict[str, Any], model: type[BaseModel], prefix: str
                 f" (did you mean '{guess[0]}'?)" if guess else f"; known keys: {', '.join(known)}"
             )
             raise UserError(f"config: unknown key '{prefix}{key}'{hint}")
-        annotation = model.model_fields[key].annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        section = _section_type(model.model_fields[key].annotation)
+        if section is not None and value is not None:
             if not isinstance(value, dict):
                 raise UserError(f"config: '{prefix}{key}' is a section; give it as a mapping")
-            _check_unknown_keys(value, annotation, prefix + key + ".")
+            _check_unknown_keys(value, section, prefix + key + ".")
 
 
 def _describe(error: Any) -> str:

@@ -3,6 +3,12 @@
 The trainer picks its evaluator once, from the kind of data. An evaluator draws no number from
 the training random streams (its sets are fixed, its samples use the evaluation seed), so
 evaluating never changes how a run trains.
+
+Conditional runs add a key: cGAN and AC-GAN `label_accuracy`, the share of samples generated for
+a label that the data's classifier gives that label (`wgan.metrics.conditional`); InfoGAN
+`code_class_agreement`, how well the categorical code matches the classes up to a renaming. A
+cGAN or AC-GAN is evaluated on samples generated with the held-out set's labels, an InfoGAN on
+samples with each code value equally often.
 """
 
 from __future__ import annotations
@@ -13,13 +19,19 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor, nn
 
+from wgan.codes import LABELLED_GANS, LatentCodes
 from wgan.config import Config
 from wgan.data.sources import DataSource, ImageSource
 from wgan.errors import UserError
+from wgan.metrics.conditional import matched_accuracy, nearest_modes, neighbour_labels
 from wgan.metrics.features import FeatureExtractor, Features
 from wgan.metrics.modes import mode_coverage
 
-Generate = Callable[[int], Tensor]  # n -> n samples of the sampling generator, fp32
+
+class Generate(Protocol):
+    """n samples of the sampling generator, fp32; a conditional run's for the given labels."""
+
+    def __call__(self, n: int, *, labels: Tensor | None = None) -> Tensor: ...
 
 
 class Evaluator(Protocol):
@@ -29,18 +41,90 @@ class Evaluator(Protocol):
 
 
 @torch.no_grad()
-def critic_estimate(critic: nn.Module, real: Tensor, fake: Tensor, *, chunk: int = 500) -> float:
-    """mean f(real) - mean f(fake), the critic in eval mode (its state left as it was)."""
+def critic_estimate(
+    critic: nn.Module,
+    real: Tensor,
+    fake: Tensor,
+    *,
+    labels: Tensor | None = None,
+    chunk: int = 500,
+) -> float:
+    """mean f(real) - mean f(fake), the critic in eval mode (its state left as it was).
+
+    A cGAN critic f(x, y) takes `labels` (n,), the labels of the real samples and of the
+    generated ones alike.
+    """
     was_training = critic.training
     critic.eval()
     try:
-        scores = [
-            torch.cat([critic(x[i : i + chunk]).float() for i in range(0, len(x), chunk)]).mean()
-            for x in (real, fake)
-        ]
+        scores = []
+        for x in (real, fake):
+            parts = []
+            for i in range(0, len(x), chunk):
+                extra = () if labels is None else (labels[i : i + chunk],)
+                parts.append(critic(x[i : i + chunk], *extra).float())
+            scores.append(torch.cat(parts).mean())
     finally:
         critic.train(was_training)
     return float(scores[0] - scores[1])
+
+
+class ConditionalMetrics:
+    """The labels to generate with, and the key that says how well a conditional run obeys them."""
+
+    def __init__(self, gan: str, codes: LatentCodes | None, device: torch.device) -> None:
+        self.gan = gan
+        self.n_classes = 0 if codes is None else codes.n_classes
+        self.device = device
+
+    def labels(self, m: int, held_labels: Tensor | None) -> Tensor | None:
+        """cGAN, AC-GAN: the held-out labels (every class equally often without them);
+        InfoGAN: each categorical code equally often; None for the other kinds."""
+        if not self.n_classes:
+            return None
+        if self.gan in LABELLED_GANS and held_labels is not None and len(held_labels) == m:
+            return held_labels.to(self.device)
+        return torch.arange(m, device=self.device) % self.n_classes
+
+    def critic_estimate(
+        self,
+        critic: nn.Module,
+        held: Tensor,
+        fake: Tensor,
+        labels: Tensor | None,
+        *,
+        held_labels: Tensor | None,
+    ) -> float | None:
+        """The critic's W estimate; a cGAN critic scores each real sample with its own label
+        (and the generated samples had the same labels), so without held-out labels (real
+        samples given to `wgan evaluate --data`) there is none."""
+        if self.gan != "cgan":
+            return critic_estimate(critic, held, fake)
+        if held_labels is None:
+            return None
+        return critic_estimate(critic, held, fake, labels=labels)
+
+    def result(
+        self, labels: Tensor | None, classes: Tensor | None, n_data_classes: int
+    ) -> dict[str, float | None]:
+        """{'label_accuracy': ...} or {'code_class_agreement': ...} from the classes a classifier
+        of the data gives the generated samples (None when the data has no classifier)."""
+        if labels is None:
+            return {}
+        if classes is not None:
+            classes = classes.to(labels.device)
+        if self.gan in LABELLED_GANS:
+            value = None if classes is None else float((classes == labels).double().mean())
+            return {"label_accuracy": value}
+        agreement = None
+        if classes is not None:
+            agreement = matched_accuracy(
+                labels.cpu().numpy(),
+                classes.cpu().numpy(),
+                n_codes=self.n_classes,
+                n_classes=max(n_data_classes, int(classes.max()) + 1),
+            )
+        return {"code_class_agreement": agreement}
 
 
 def _split_real(real: Tensor, n: int, device: torch.device) -> tuple[Tensor, Tensor]:
@@ -59,9 +143,12 @@ class PointEvaluator:
     would score.
     """
 
-    def __init__(self, source: DataSource, device: torch.device) -> None:
+    def __init__(
+        self, source: DataSource, device: torch.device, conditional: ConditionalMetrics
+    ) -> None:
         self.source = source
         self.device = device
+        self.conditional = conditional
         self._floors: dict[int, float] = {}  # W1 between the two fixed real sets, by size
 
     def __call__(
@@ -69,8 +156,10 @@ class PointEvaluator:
     ) -> dict[str, Any]:
         from wgan.distances import wasserstein
 
+        held_labels = None
         if real is None:
             held = self.source.holdout(n)
+            held_labels = self.source.holdout_labels(n)
             if len(held) not in self._floors:
                 reference = self.source.reference(len(held))
                 self._floors[len(held)] = wasserstein(reference.cpu().double(), held.cpu().double())
@@ -78,20 +167,39 @@ class PointEvaluator:
         else:
             held, reference = _split_real(real, n, self.device)
             floor = wasserstein(reference.cpu().double(), held.cpu().double())
-        fake = generate(len(held))
+        conditional = self.conditional
+        labels = conditional.labels(len(held), held_labels)
+        fake = generate(len(held), labels=labels)
         result: dict[str, Any] = {
             "step": step,
             "w1": wasserstein(fake.cpu().double(), held.cpu().double()),
             "w1_noise_floor": floor,
-            "critic_w_estimate": critic_estimate(critic, held, fake),
+            "critic_w_estimate": conditional.critic_estimate(
+                critic, held, fake, labels, held_labels=held_labels
+            ),
             "modes_covered": None,
             "modes_total": None,
             "high_quality": None,
         }
-        if self.source.modes is not None:
-            covered, total, quality = mode_coverage(fake, self.source.modes)
+        modes = self.source.modes
+        if modes is not None:
+            covered, total, quality = mode_coverage(fake, modes)
             result |= {"modes_covered": covered, "modes_total": total, "high_quality": quality}
-        return result
+        classes = None if labels is None else self._classes(fake, n)
+        return result | conditional.result(labels, classes, self.source.n_classes or 0)
+
+    def _classes(self, samples: Tensor, n: int) -> Tensor | None:
+        """The classes of samples by the data's classifier: the nearest mode of a labelled
+        mixture, else a vote of the nearest of n labelled held-out points; None without labels."""
+        source = self.source
+        if source.n_classes is None:
+            return None
+        if source.modes is not None:
+            return nearest_modes(samples, source.modes)
+        held_labels = source.holdout_labels(n)
+        if held_labels is None:
+            return None
+        return neighbour_labels(samples, source.holdout(n), held_labels)
 
 
 IMAGE_KEYS = (
@@ -117,8 +225,10 @@ class ImageEvaluator:
         inception_weights: str | None,
         device: torch.device,
         quiet: bool,
+        conditional: ConditionalMetrics,
     ) -> None:
         self.source = source
+        self.conditional = conditional
         self.inception_weights = inception_weights
         self.device = device
         self.quiet = quiet
@@ -170,13 +280,17 @@ class ImageEvaluator:
         if not self._ready:
             self._build()
         fixed = real is None  # the run's own held-out set: cache what depends on it only
+        held_labels = None
         if real is None:
             held = self.source.holdout(n)
+            held_labels = self.source.holdout_labels(n)
             reference = self.source.reference(len(held))
         else:
             held, reference = _split_real(real, n, self.device)
         m = len(held)
-        fake = generate(m)
+        conditional = self.conditional
+        labels = conditional.labels(m, held_labels)
+        fake = generate(m, labels=labels)
         flat_held, flat_fake = held.flatten(1).cpu().double(), fake.flatten(1).cpu().double()
         result: dict[str, Any] = dict.fromkeys(IMAGE_KEYS)
         result |= {
@@ -190,7 +304,9 @@ class ImageEvaluator:
                 fixed,
             ),
             "sliced_w1_pixels": wasserstein(flat_fake, flat_held, method="sliced", seed=0),
-            "critic_w_estimate": critic_estimate(critic, held, fake),
+            "critic_w_estimate": conditional.critic_estimate(
+                critic, held, fake, labels, held_labels=held_labels
+            ),
         }
         if self.extractor is not None:
             extractor = self.extractor
@@ -226,14 +342,29 @@ class ImageEvaluator:
                 "confidence_real": float(real_p.max(1).mean()),
                 "classifier_accuracy": classifier.accuracy,
             }
-        return result
+        classes = None
+        if labels is not None and self.classifier is not None:
+            classes = torch.from_numpy(fake_p.argmax(1))
+        n_classes = 0 if self.classifier is None else self.classifier.n_classes
+        return result | conditional.result(labels, classes, n_classes)
 
 
 def build_evaluator(
-    config: Config, source: DataSource, device: torch.device, *, quiet: bool
+    config: Config,
+    source: DataSource,
+    device: torch.device,
+    *,
+    quiet: bool,
+    codes: LatentCodes | None = None,
 ) -> Evaluator:
+    """The evaluator of a run's data; `codes`, those of a conditional run's generator."""
+    conditional = ConditionalMetrics(config.gan, codes, device)
     if isinstance(source, ImageSource):
         return ImageEvaluator(
-            source, inception_weights=config.eval.inception_weights, device=device, quiet=quiet
+            source,
+            inception_weights=config.eval.inception_weights,
+            device=device,
+            quiet=quiet,
+            conditional=conditional,
         )
-    return PointEvaluator(source, device)
+    return PointEvaluator(source, device, conditional)

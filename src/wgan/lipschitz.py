@@ -3,6 +3,8 @@ spectral normalisation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
@@ -17,7 +19,7 @@ def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
 
 
 def gradient_penalty(
-    critic: nn.Module,
+    critic: Callable[[Tensor], Tensor],
     real: Tensor,
     fake: Tensor,
     *,
@@ -26,6 +28,9 @@ def gradient_penalty(
     one_sided: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """The WGAN-GP penalty (without lambda) and the gradient norms it was computed from.
+
+    `critic` maps samples to scores: a critic module, or a conditional critic with its labels
+    bound (the interpolates of a cGAN pair samples of one label).
 
     penalty = mean_i (||grad f(x_hat_i)|| - target)^2, or mean_i max(0, ||grad|| - target)^2 when
     `one_sided`; x_hat_i = eps_i real_i + (1 - eps_i) fake_i. The graph is kept (create_graph), so

@@ -13,13 +13,19 @@ One sign convention everywhere: the critic scores real samples high. Critic loss
   take those scores.
 
 `loss_pair(name)` gives the (critic loss, generator loss) pair of a config's `loss` name.
+
+The auxiliary terms of the structured GANs are losses of their own, added to the adversarial
+ones: AC-GAN's class loss, InfoGAN's mutual-information lower bound, CycleGAN's cycle and
+identity losses.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -153,3 +159,59 @@ def loss_pair(name: str, *, margin: float = 1.0) -> tuple[CriticLoss, GeneratorL
     if name not in _PAIRS:
         raise ValueError(f"unknown loss {name!r}; known: {', '.join([*_PAIRS, 'ebgan'])}")
     return _PAIRS[name]
+
+
+# ---- auxiliary terms: AC-GAN, InfoGAN, CycleGAN ------------------------------------------------
+
+
+def auxiliary_classifier_loss(logits: Tensor, labels: Tensor) -> Tensor:
+    """AC-GAN's class loss -E[log P(C = c | x)]: the cross-entropy of class logits (B, K) against
+    labels (B,). Both players minimise it (Odena et al. 2017): the critic on real and generated
+    samples, the generator on its own."""
+    return F.cross_entropy(logits.float(), labels)
+
+
+def mutual_information_lower_bound(
+    categorical_logits: Tensor | None,
+    categorical: Tensor | None,
+    continuous_means: Tensor | None,
+    continuous: Tensor | None,
+) -> Tensor:
+    r"""InfoGAN's variational lower bound on I(c; G(z, c)), in nats (Chen et al. 2016, eq. 4).
+
+    .. math:: L_I = H(c) + E[\log Q(c \mid G(z, c))] \le I(c; G(z, c))
+
+    for a categorical code c ~ Uniform{0..K-1}, H = log K, with Q a softmax over the logits
+    (B, K); and continuous codes u ~ U(-1, 1)^m, H = m log 2, with Q a unit-variance Gaussian
+    about the means (B, m): log Q(u | x) = -m/2 log(2 pi) - |u - mean|^2 / 2. Either part may be
+    None. The bound reaches log K for the categorical part when Q names every code for sure; its
+    continuous part stays below m (log 2 - log(2 pi) / 2) < 0, the price of a fixed variance.
+    InfoGAN's loss is -lambda L_I, minimised by the generator and by Q.
+    """
+    terms = []
+    if categorical_logits is not None and categorical is not None:
+        k = categorical_logits.shape[1]
+        terms.append(math.log(k) - F.cross_entropy(categorical_logits.float(), categorical))
+    if continuous_means is not None and continuous is not None:
+        m = continuous_means.shape[1]
+        squared = (continuous.float() - continuous_means.float()).square().sum(1).mean()
+        terms.append(m * (math.log(2.0) - 0.5 * math.log(2.0 * math.pi)) - 0.5 * squared)
+    if not terms:
+        raise ValueError("give the categorical part, the continuous part, or both")
+    return torch.stack(terms).sum()
+
+
+def _mean_abs(x: Tensor, y: Tensor) -> Tensor:
+    return (x - y).abs().mean()
+
+
+def cycle_consistency_loss(a: Tensor, a_cycled: Tensor, b: Tensor, b_cycled: Tensor) -> Tensor:
+    """CycleGAN's cycle loss E|F(G(a)) - a|_1 + E|G(F(b)) - b|_1, each a mean absolute difference
+    per coordinate (Zhu et al. 2017, eq. 2, with the norm averaged over coordinates)."""
+    return _mean_abs(a_cycled, a) + _mean_abs(b_cycled, b)
+
+
+def identity_loss(a: Tensor, a_mapped: Tensor, b: Tensor, b_mapped: Tensor) -> Tensor:
+    """CycleGAN's identity loss E|F(a) - a|_1 + E|G(b) - b|_1: each translator should leave
+    samples of its own target domain as they are (Zhu et al. 2017, section 5.2)."""
+    return _mean_abs(a_mapped, a) + _mean_abs(b_mapped, b)

@@ -1,4 +1,5 @@
-"""The progress bar of a training run: step, critic W estimate, penalty, exact W1 and steps/s."""
+"""The progress bar of a training run: step, critic W estimate, penalty, exact W1 (FID for images,
+W1 and the cycle error for CycleGAN) and steps/s."""
 
 from __future__ import annotations
 
@@ -53,6 +54,11 @@ class TrainingProgress:
                 self.fields["speed"] = f"{record['steps_per_s']:.1f} it/s"
         elif record["kind"] == "eval" and "w1" in record:
             self.fields["w1"] = f"W1 {record['w1']:.4f} (floor {record['w1_noise_floor']:.4f})"
+        elif record["kind"] == "eval" and "w1_ab" in record:  # CycleGAN
+            self.fields["w1"] = (
+                f"W1 G(A)-B {record['w1_ab']:.4f} (floor {record['w1_ab_noise_floor']:.4f}) "
+                f"cycle error {record['cycle_error_a']:.4f}"
+            )
         elif record["kind"] == "eval":  # images
             fid = record["fid"]
             shown = f"FID {fid:.2f}" if fid is not None else f"W1 px {record['w1_pixels']:.2f}"

@@ -14,6 +14,7 @@ and a run can resume with any K. Rank 0 alone evaluates and writes files.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import shutil
@@ -37,6 +38,7 @@ from wgan.checkpoint import (
     prune_checkpoints,
     save_checkpoint,
 )
+from wgan.codes import LABELLED_GANS, NO_CODE, Code, latent_codes
 from wgan.config import Config, build_config, read_yaml, save_config
 from wgan.data.sources import DataSource, build_source
 from wgan.errors import UserError
@@ -44,10 +46,12 @@ from wgan.evaluation import build_evaluator
 from wgan.lipschitz import clip_weights_, gradient_penalty
 from wgan.loggers import TENSORBOARD_DIR, check_logger, open_logger
 from wgan.models import build_models, critic_features
+from wgan.models.conditional import AuxiliaryCritic
 from wgan.precision import autocast, resolve_device, resolve_precision
 from wgan.timing import NO_TIMER, PhaseTimer
 
 _EVAL_STREAM = 3_000_017  # seeds the fixed z of evaluations, apart from the training stream
+_CODE_STREAM = 101  # the codes of evaluation samples: apart from their z
 
 RUN_FILES = (
     "config.yaml",
@@ -94,12 +98,23 @@ class Trainer:
         self.precision = resolve_precision(config.precision, self.device)
         torch.manual_seed(config.seed)
         self.source: DataSource = build_source(config, self.device)
-        if self.source.n_train is not None and config.batch_size > self.source.n_train:
-            raise UserError(
-                f"batch_size {config.batch_size} is larger than the {self.source.n_train} "
-                "training samples; lower batch_size (--set batch_size=N)"
-            )
-        generator, critic = build_models(config, self.source.sample_shape)
+        # CycleGAN's second domain (data_b); None for the other kinds.
+        self.source_b: DataSource | None = None
+        if config.data_b is not None:
+            self.source_b = build_source(config, self.device, data=config.data_b)
+        for source in (self.source, self.source_b):
+            if source and source.n_train is not None and config.batch_size > source.n_train:
+                raise UserError(
+                    f"batch_size {config.batch_size} is larger than the {source.n_train} "
+                    "training samples; lower batch_size (--set batch_size=N)"
+                )
+        self.codes = latent_codes(config, self.source)  # what the generator gets besides z
+        generator, critic = build_models(
+            config,
+            self.source.sample_shape,
+            codes=self.codes,
+            sample_shape_b=None if self.source_b is None else self.source_b.sample_shape,
+        )
         self.generator = distributed.sync_batchnorm(generator, self.device).to(self.device)
         self.critic = distributed.sync_batchnorm(critic, self.device).to(self.device)
         if config.channels_last:  # NHWC convolutions (torch's stubs lack this overload of `to`)
@@ -108,7 +123,7 @@ class Trainer:
         self.ema = copy.deepcopy(self.generator).requires_grad_(False) if config.ema_decay else None
         # The modules of the first-order passes: compiled when asked (sharing the parameters).
         self._generator: Callable[[Tensor], Tensor] = self.generator
-        self._critic: Callable[[Tensor], Tensor] = self.critic
+        self._critic: Callable[..., Tensor] = self.critic  # a cGAN's takes (x, labels)
         if config.compile:
             self._generator = torch.compile(self.generator, backend=COMPILE_BACKEND)
             self._critic = torch.compile(self.critic, backend=COMPILE_BACKEND)
@@ -125,7 +140,9 @@ class Trainer:
             config.loss, margin=config.ebgan.margin
         )
         self.rng = torch.Generator(device=self.device).manual_seed(config.seed)
-        self.evaluator = build_evaluator(config, self.source, self.device, quiet=quiet)
+        self.evaluator = build_evaluator(
+            config, self.source, self.device, quiet=quiet, codes=self.codes
+        )
         self.step = 0
         self.lr_scale = 1.0  # lowered by each rollback after a NaN or inf
         self.rollbacks = 0
@@ -156,43 +173,115 @@ class Trainer:
         shape = (self.config.batch_size, *x.shape[1:])
         return x + std * torch.randn(shape, generator=self.rng, device=self.device)[self.rows]
 
-    def _score_real_and_fake(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
-        """fp32 scores (m, 1) of a real and a generated batch: one critic pass over both, or one
+    def _generator_input(self, n: int, labels: Tensor | None = None) -> tuple[Tensor, Code]:
+        """The generator's input for this process's rows of a global batch of n: z, with the
+        codes appended in a conditional run (the given labels, else drawn), and the codes."""
+        z = self._z(n)[self.rows]
+        if self.codes is None:
+            return z, NO_CODE
+        code = self.codes.draw(n, self.rng, labels=labels, rows=self.rows)
+        return torch.cat([z, self.codes.encode(code)], dim=1), code
+
+    def _critic_outputs(self, x: Tensor, labels: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """fp32 scores (B, 1) of x (with their labels in a cGAN) and the auxiliary head's
+        outputs (B, k) of an AC-GAN or InfoGAN critic (None for the others)."""
+        if isinstance(self.critic, AuxiliaryCritic):
+            scores, auxiliary = self.critic.with_auxiliary(x)
+            return scores.float(), auxiliary.float()
+        if self.config.gan == "cgan":
+            return self._critic(x, labels).float(), None
+        return self._critic(x).float(), None
+
+    def _score_real_and_fake(
+        self, real: Tensor, fake: Tensor, labels: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """fp32 scores (m, 1) of a real and a generated batch that share `labels` (cGAN, AC-GAN),
+        and the auxiliary outputs of both (2m, k) or None: one critic pass over both, or one
         each when minibatch discrimination compares the samples within a batch."""
         if self.config.stabilizers.minibatch.kernels:
-            return self._critic(real).float(), self._critic(fake).float()
-        scores = self._critic(torch.cat([real, fake])).float()  # (2m, 1)
-        return scores[: len(real)], scores[len(real) :]
+            return self._critic(real).float(), self._critic(fake).float(), None
+        both = None if labels is None else torch.cat([labels, labels])
+        scores, auxiliary = self._critic_outputs(torch.cat([real, fake]), both)  # (2m, 1)
+        return scores[: len(real)], scores[len(real) :], auxiliary
+
+    def _auxiliary_loss(
+        self, outputs: Tensor | None, code: Code, *, real_outputs: Tensor | None = None
+    ) -> tuple[Tensor | None, dict[str, Tensor]]:
+        """The weighted auxiliary loss of AC-GAN (class loss) or InfoGAN (-lambda L_I) on the
+        head's outputs for generated samples with `code` and, in AC-GAN's critic step, for the
+        real samples of the same labels (`real_outputs`); None for the other kinds. With its
+        statistics."""
+        cfg = self.config
+        if cfg.gan == "acgan" and outputs is not None and code.labels is not None:
+            fake_loss = losses.auxiliary_classifier_loss(outputs, code.labels)
+            if real_outputs is None:
+                return cfg.acgan.class_weight * fake_loss, {"class_loss": fake_loss}
+            real_loss = losses.auxiliary_classifier_loss(real_outputs, code.labels)
+            stats = {"class_loss_real": real_loss, "class_loss_fake": fake_loss}
+            return cfg.acgan.class_weight * (real_loss + fake_loss), stats
+        if cfg.gan == "infogan" and outputs is not None:
+            k = cfg.infogan.categories
+            bound = losses.mutual_information_lower_bound(
+                outputs[:, :k] if k else None, code.labels, outputs[:, k:], code.continuous
+            )
+            return -cfg.infogan.weight * bound, {"mi_lower_bound": bound}
+        return None, {}
 
     def critic_step(self) -> dict[str, Tensor]:
         cfg = self.config
         n = cfg.batch_size  # the global batch; this process keeps `self.rows` of it (m rows)
         timer = self.timer
         with timer("data"):
-            real = self.source.batch(n, self.rng, rows=self.rows)
+            if cfg.gan in LABELLED_GANS:
+                real, labels = self.source.labelled_batch(n, self.rng, rows=self.rows)
+            else:
+                real, labels = self.source.batch(n, self.rng, rows=self.rows), None
             if cfg.channels_last:
                 real = real.contiguous(memory_format=torch.channels_last)
         with timer("generator forward"), torch.no_grad(), autocast(self.device, self.precision):
-            fake = self._generator(self._z(n)[self.rows]).float()
+            # A cGAN's generated samples take the labels of the real ones: the interpolates of
+            # the penalty then pair samples of one label.
+            generator_input, code = self._generator_input(n, labels)
+            fake = self._generator(generator_input).float()
         noise_std = self._instance_noise_std()
         real, fake = self._noisy(real, noise_std), self._noisy(fake, noise_std)
         method = cfg.lipschitz.method
         penalty_term = None
         with autocast(self.device, self.precision):
             with timer("critic forward"):
-                real_scores, fake_scores = self._score_real_and_fake(real, fake)
+                real_scores, fake_scores, auxiliary = self._score_real_and_fake(real, fake, labels)
                 loss = self.critic_loss(real_scores, fake_scores)
-            stats = {"critic_loss": loss.detach()}
+                stats = {"critic_loss": loss.detach()}
+                m = len(real)
+                extra, extra_stats = self._auxiliary_loss(
+                    None if auxiliary is None else auxiliary[m:],
+                    code,
+                    real_outputs=None if auxiliary is None else auxiliary[:m],
+                )
+                if extra is not None:
+                    loss = loss + extra
+                    stats |= {key: value.detach() for key, value in extra_stats.items()}
             if method in ("gp", "gp-one-sided"):
                 with timer("penalty"):
                     # Its own pass, in eager mode: the penalty's double backward over x_hat only
                     # (DESIGN.md), and torch.compile does not differentiate twice.
                     eps = torch.rand(n, generator=self.rng, device=self.device)[self.rows]
+                    critic: Callable[[Tensor], Tensor] = self.critic
+                    if cfg.gan == "cgan":  # the penalty of f(., y) on interpolates of label y
+                        critic = functools.partial(self.critic, labels=labels)
                     penalty, norms = gradient_penalty(
-                        self.critic, real, fake, eps=eps, one_sided=method == "gp-one-sided"
+                        critic, real, fake, eps=eps, one_sided=method == "gp-one-sided"
                     )
                     penalty_term = cfg.lipschitz.gp_lambda * penalty
                 stats |= {"penalty": penalty.detach(), "grad_norm": norms.mean().detach()}
+        self._critic_update(loss, penalty_term)
+        stats["critic_w_estimate"] = (real_scores.mean() - fake_scores.mean()).detach()
+        return stats
+
+    def _critic_update(self, loss: Tensor, penalty_term: Tensor | None = None) -> None:
+        """One optimizer step of the critic on loss + penalty_term, then weight clipping if the
+        config says."""
+        timer = self.timer
         self.d_opt.zero_grad(set_to_none=True)
         if penalty_term is not None and timer.enabled:
             # Timing only: the penalty's double backward apart (the same sum, in two passes).
@@ -203,20 +292,40 @@ class Trainer:
             (loss if penalty_term is None else loss + penalty_term).backward()
         with timer("optimizer"):
             self.d_opt.step()
-            if method == "clip":
-                clip_weights_(self.critic, cfg.lipschitz.clip)
-        stats["critic_w_estimate"] = (real_scores.mean() - fake_scores.mean()).detach()
-        return stats
+            if self.config.lipschitz.method == "clip":
+                clip_weights_(self.critic, self.config.lipschitz.clip)
+
+    def _generator_update(self, loss: Tensor) -> None:
+        """One optimizer step of the generator on `loss`, computed with the critic frozen
+        (`critic.requires_grad_(False)`); the critic collects gradients again after it."""
+        self.g_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.g_opt.step()
+        self.critic.requires_grad_(True)
+
+    def _ema_step(self) -> None:
+        if self.ema is not None:
+            with self.timer("ema"):
+                self._update_ema()
 
     def generator_step(self) -> dict[str, Tensor]:
         cfg = self.config
         n = cfg.batch_size
         noise_std = self._instance_noise_std()
+        stats: dict[str, Tensor] = {}
         with self.timer("generator step"):
             self.critic.requires_grad_(False)  # no weight gradients for the critic
             with autocast(self.device, self.precision):
-                fake = self._noisy(self._generator(self._z(n)[self.rows]).float(), noise_std)
-                if cfg.stabilizers.feature_matching:
+                generator_input, code = self._generator_input(n)
+                fake = self._noisy(self._generator(generator_input).float(), noise_std)
+                if self.codes is not None:
+                    scores, auxiliary = self._critic_outputs(fake, code.labels)
+                    loss = self.generator_loss(scores)
+                    extra, extra_stats = self._auxiliary_loss(auxiliary, code)
+                    if extra is not None:
+                        loss = loss + extra
+                        stats = {f"generator_{key}": v.detach() for key, v in extra_stats.items()}
+                elif cfg.stabilizers.feature_matching:
                     real = self._noisy(self.source.batch(n, self.rng, rows=self.rows), noise_std)
                     # Means over the global batch: the loss is a function of them, not a mean
                     # of per-sample terms, so each process needs all ranks' means.
@@ -229,14 +338,9 @@ class Trainer:
                 if cfg.ebgan.pullaway_weight > 0:
                     codes = critic_features(self.critic, fake).float()
                     loss = loss + cfg.ebgan.pullaway_weight * losses.pullaway_term(codes)
-            self.g_opt.zero_grad(set_to_none=True)
-            loss.backward()
-            self.g_opt.step()
-            self.critic.requires_grad_(True)
-        if self.ema is not None:
-            with self.timer("ema"):
-                self._update_ema()
-        return {"generator_loss": loss.detach()}
+            self._generator_update(loss)
+        self._ema_step()
+        return {"generator_loss": loss.detach(), **stats}
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -276,29 +380,44 @@ class Trainer:
         return self.ema if self.ema is not None else self.generator
 
     @torch.no_grad()
-    def generate(self, z: Tensor) -> Tensor:
-        """Samples for the latent vectors z (n, latent_dim): the sampling generator in eval mode, fp32."""
+    def generate(self, z: Tensor, code: Code = NO_CODE) -> Tensor:
+        """Samples for the latent vectors z (n, latent_dim) and, in a conditional run, their
+        codes: the sampling generator in eval mode, fp32."""
         model = self.sampling_generator
         was_training = model.training
         model.eval()
         try:
+            if self.codes is not None:
+                z = torch.cat([z.to(self.device), self.codes.encode(code).to(self.device)], dim=1)
             return model(z.to(self.device)).float()
         finally:
             model.train(was_training)
 
+    def _eval_rng(self, seed: int | None, stream: int = 0) -> torch.Generator:
+        first = self.config.seed + _EVAL_STREAM if seed is None else seed
+        return torch.Generator(device=self.device).manual_seed(first + stream)
+
     def eval_noise(self, n: int, *, seed: int | None = None) -> Tensor:
         """n latent vectors from the evaluation stream (fixed by the run's seed), or from `seed`."""
-        rng = torch.Generator(device=self.device).manual_seed(
-            self.config.seed + _EVAL_STREAM if seed is None else seed
-        )
-        return self._z(n, rng)
+        return self._z(n, self._eval_rng(seed))
 
-    def sample(self, n: int, *, seed: int | None = None) -> Tensor:
+    def eval_code(self, n: int, *, seed: int | None = None, labels: Tensor | None = None) -> Code:
+        """Codes for n samples of a conditional run: `labels` (n,) when given, else drawn, from
+        a stream of their own, so that z stays the same whatever the labels."""
+        if self.codes is None:
+            return NO_CODE
+        rng = self._eval_rng(seed, _CODE_STREAM)
+        return self.codes.draw(n, rng, labels=None if labels is None else labels.to(self.device))
+
+    def sample(self, n: int, *, seed: int | None = None, labels: Tensor | None = None) -> Tensor:
         """n generated samples in fp32, from the sampling generator in eval mode.
 
         Without `seed` the latent vectors are the run's fixed evaluation z: the same at every step.
+        In a conditional run `labels` (n,) are the classes (InfoGAN: the categorical code) to
+        generate; without them they are drawn with the classes' shares.
         """
-        return self.generate(self.eval_noise(n, seed=seed))
+        code = self.eval_code(n, seed=seed, labels=labels)
+        return self.generate(self.eval_noise(n, seed=seed), code)
 
     @torch.no_grad()
     def evaluate(self, n: int | None = None, *, real: Tensor | None = None) -> dict[str, Any]:
@@ -338,6 +457,7 @@ class Trainer:
             "rng": self.rng.get_state(),
             "torch_rng": torch.get_rng_state(),
             "data": self.source.state_dict(),
+            "data_b": None if self.source_b is None else self.source_b.state_dict(),
             "sums": dict(self._sums),
             "count": self._count,
             "lr_scale": self.lr_scale,
@@ -364,6 +484,8 @@ class Trainer:
         self.rng.set_state(state["rng"])
         torch.set_rng_state(state["torch_rng"])
         self.source.load_state_dict(state["data"])
+        if self.source_b is not None:
+            self.source_b.load_state_dict(state["data_b"])
         self._sums = {k: v.to(self.device) for k, v in state["sums"].items()}
         self._count = int(state["count"])
         self.lr_scale = float(state.get("lr_scale", 1.0))
@@ -594,6 +716,15 @@ def _truncate_metrics(run_dir: Path, step: int) -> None:
     write_atomically(path, "".join(kept).encode())
 
 
+def make_trainer(config: Config, run_dir: Path, *, quiet: bool = False) -> Trainer:
+    """The trainer of a config: a Trainer, or a CycleTrainer for gan 'cyclegan'."""
+    if config.gan == "cyclegan":
+        from wgan.cycle import CycleTrainer
+
+        return CycleTrainer(config, run_dir, quiet=quiet)
+    return Trainer(config, run_dir, quiet=quiet)
+
+
 def start_run(
     config: Config, run_dir: Path, *, overwrite: bool = False, quiet: bool = False
 ) -> Trainer:
@@ -610,7 +741,7 @@ def start_run(
                 "choose another --out, or pass --overwrite"
             )
         check_logger(config.log.logger)
-        trainer = Trainer(config, run_dir, quiet=quiet)  # validates data before touching the disk
+        trainer = make_trainer(config, run_dir, quiet=quiet)  # checks the data before writing
     if distributed.is_main():
         for name in existing:
             target = run_dir / name
@@ -650,7 +781,7 @@ def open_run(
         if inception_weights is not None:
             eval_config = config.eval.model_copy(update={"inception_weights": inception_weights})
             session = config.model_copy(update={"eval": eval_config})
-        trainer = Trainer(session, run_dir, quiet=quiet)
+        trainer = make_trainer(session, run_dir, quiet=quiet)
         if list_checkpoints(run_dir):
             state, _, warnings = load_latest(run_dir)
             trainer.load_state_dict(state)

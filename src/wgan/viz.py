@@ -122,10 +122,13 @@ def write_report(
     *,
     real: np.ndarray,
     fake: np.ndarray,
-    critic: Callable[[np.ndarray], np.ndarray],
+    critic: Callable[[np.ndarray], np.ndarray] | None,
     config: dict[str, Any],
 ) -> Path:
-    """report.png (samples with critic contours; W curves) and report.md (the final numbers)."""
+    """report.png (samples with critic contours; W curves) and report.md (the final numbers).
+
+    Without `critic` (a cGAN's critic needs a label) the samples are drawn without contours.
+    """
     run_dir = Path(run_dir)
     records = read_metrics(run_dir)
     own_scale = _estimate_on_own_scale(config)

@@ -10,13 +10,18 @@ Formats
     whose fields are not all numbers, if it is the first) is skipped. Blank lines and lines
     starting with ``#`` are ignored.
 
+    Labels (for conditional GANs): when the header row names a column ``label``, that column
+    holds each point's class, a whole number 0, 1, ..., K - 1, and is not a coordinate.
+    ``read_points`` returns the labels; ``load_points`` returns the coordinates alone.
+
 Every problem (missing file, unknown extension, text in a numeric field, ragged rows, NaN or
-infinity, no points) raises :class:`PointFileError`, a :class:`wgan.errors.UserError` (the CLI
+infinity, no points, a label that is not a whole number >= 0) raises :class:`PointFileError`, a :class:`wgan.errors.UserError` (the CLI
 prints it on one line) that is also a :class:`ValueError`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,15 +29,27 @@ import numpy.typing as npt
 
 from wgan.errors import UserError
 
-__all__ = ["PointFileError", "load_points"]
+__all__ = ["LABEL_COLUMN", "LabelledPoints", "PointFileError", "load_points", "read_points"]
+
+LABEL_COLUMN = "label"  # the header name of a .csv file's label column
 
 
 class PointFileError(UserError, ValueError):
     """A point file that cannot be read as an (n, d) array of finite numbers."""
 
 
+@dataclass(frozen=True)
+class LabelledPoints:
+    """Points (n, d) and, when the file has a label column, their classes (n,) int64."""
+
+    points: npt.NDArray[np.float64]
+    labels: npt.NDArray[np.int64] | None
+
+
 def load_points(path: str | Path) -> npt.NDArray[np.float64]:
     """Load a point cloud from a ``.npy`` or ``.csv`` file as an (n, d) float64 array.
+
+    A ``.csv`` file's ``label`` column, if any, is left out (see `read_points`).
 
     Parameters
     ----------
@@ -51,22 +68,35 @@ def load_points(path: str | Path) -> npt.NDArray[np.float64]:
         numbers with the same number of columns in every row. The message names the file and,
         for CSV, the line.
     """
+    return read_points(path).points
+
+
+def read_points(path: str | Path) -> LabelledPoints:
+    """Load points and their labels (None without a ``label`` column) from a .npy or .csv file.
+
+    Raises
+    ------
+    PointFileError
+        As `load_points`; also for a label that is not a whole number >= 0, and for a file whose
+        only column is the label.
+    """
     file = Path(path)
     if not file.exists():
         raise PointFileError(f"{file}: no such file")
     if file.is_dir():
         raise PointFileError(f"{file}: is a directory, expected a .npy or .csv file of points")
     suffix = file.suffix.lower()
+    labels = None
     if suffix == ".npy":
         points = _load_npy(file)
     elif suffix == ".csv":
-        points = _load_csv(file)
+        points, labels = _load_csv(file)
     else:
         raise PointFileError(
             f"{file}: unsupported file type {file.suffix or '(no extension)'!r}; "
             "use .npy or .csv (one point a row)"
         )
-    return _check_loaded(points, file)
+    return LabelledPoints(_check_loaded(points, file), labels)
 
 
 def _load_npy(file: Path) -> npt.NDArray[np.float64]:
@@ -108,9 +138,30 @@ def _is_number(field: str) -> bool:
     return True
 
 
-def _load_csv(file: Path) -> npt.NDArray[np.float64]:
+def _label_column(names: list[str], file: Path) -> int | None:
+    """The position of the header's `label` column (None without one)."""
+    found = [i for i, name in enumerate(names) if name.strip().lower() == LABEL_COLUMN]
+    if len(found) > 1:
+        raise PointFileError(f"{file}: {len(found)} columns are named 'label'; keep one")
+    if found and len(names) == 1:
+        raise PointFileError(f"{file}: the only column is 'label'; the points need coordinates")
+    return found[0] if found else None
+
+
+def _label_value(value: float, line_no: int, file: Path) -> int:
+    if not (value >= 0 and value.is_integer()):
+        raise PointFileError(
+            f"{file}: line {line_no}: label {value:g} is not a class number; labels are whole "
+            "numbers 0, 1, ..., K - 1"
+        )
+    return int(value)
+
+
+def _load_csv(file: Path) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64] | None]:
     text = _read_text(file)
     rows: list[list[float]] = []
+    labels: list[int] = []
+    label_col: int | None = None
     n_cols = 0
     seen_first = False
     for line_no, raw in enumerate(text.splitlines(), start=1):
@@ -122,6 +173,7 @@ def _load_csv(file: Path) -> npt.NDArray[np.float64]:
             seen_first = True
             if not all(_is_number(f) for f in fields):
                 n_cols = len(fields)  # a header row: column names
+                label_col = _label_column(fields, file)
                 continue
         if n_cols == 0:
             n_cols = len(fields)
@@ -131,14 +183,18 @@ def _load_csv(file: Path) -> npt.NDArray[np.float64]:
                 "(every row must have the same number of columns)"
             )
         try:
-            rows.append([float(f) for f in fields])
+            values = [float(f) for f in fields]
         except ValueError:
             col = next(i for i, f in enumerate(fields) if not _is_number(f))
             what = f"{fields[col]!r} is not a number" if fields[col] else "empty field"
             raise PointFileError(f"{file}: line {line_no}, column {col + 1}: {what}") from None
+        if label_col is not None:
+            labels.append(_label_value(values.pop(label_col), line_no, file))
+        rows.append(values)
     if not rows:
         raise PointFileError(f"{file}: no points (expected one row of numbers per point)")
-    return np.asarray(rows, dtype=np.float64)
+    points = np.asarray(rows, dtype=np.float64)
+    return points, None if label_col is None else np.asarray(labels, dtype=np.int64)
 
 
 def _check_loaded(points: npt.NDArray[np.float64], file: Path) -> npt.NDArray[np.float64]:

@@ -7,6 +7,11 @@ the noise floor of any sample-based distance.
 `batch(n, generator, rows=...)` draws the random numbers of all n samples, on every process of a
 distributed run alike, and returns only the rows asked for: each process takes its own slice of
 one global batch, which is the batch a single process would draw.
+
+Labelled data (the toy mixtures, whose label is the mode; scikit-learn's digits; MNIST and CIFAR-10
+with their labels; a points .csv with a `label` column) also gives `labelled_batch`, the same
+draws with each sample's class, and the classes of the held-out set. `TransformedSource` applies
+a fixed map (`data.transform`) to every sample, the second domain of a CycleGAN demo.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from wgan.config import Config
+from wgan.config import IMAGE_DATASETS, Config, DataConfig
 from wgan.data.images import ImageArray, ImageData, load_digits, load_image_data, to_unit_range
-from wgan.data.points import load_points
+from wgan.data.points import read_points
 from wgan.data.toy import Modes, ToyDistribution
+from wgan.data.transforms import transform_modes, transform_samples
 from wgan.errors import UserError
 
 # Fixed offsets keep the evaluation sets apart from the training stream and from each other.
@@ -39,9 +45,15 @@ class DataSource(Protocol):
     sample_shape: tuple[int, ...]
     modes: Modes | None
     n_train: int | None  # None for an exact sampler
+    n_classes: int | None  # classes 0..K-1 of the labels; None for unlabelled data
 
     def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor: ...
+    def labelled_batch(
+        self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS
+    ) -> tuple[Tensor, Tensor]: ...
+    def class_frequencies(self) -> Tensor: ...
     def holdout(self, n: int) -> Tensor: ...
+    def holdout_labels(self, n: int) -> Tensor | None: ...
     def reference(self, n: int) -> Tensor: ...
     def state_dict(self) -> dict[str, Any]: ...
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
@@ -55,21 +67,35 @@ class ToySource:
         self.sample_shape: tuple[int, ...] = (self.distribution.dim,)
         self.modes = self.distribution.modes
         self.n_train: int | None = None
+        self.n_classes: int | None = None if self.modes is None else len(self.modes.centres)
         self.seed = seed
         self.device = device
 
     def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
         return self.distribution.sample(n, generator)[rows]
 
-    def _fixed(self, n: int, stream: int) -> Tensor:
+    def labelled_batch(
+        self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS
+    ) -> tuple[Tensor, Tensor]:
+        points, labels = self.distribution.sample_labelled(n, generator)
+        return points[rows], _require(labels)[rows]
+
+    def class_frequencies(self) -> Tensor:
+        k = _require(self.n_classes)
+        return torch.full((k,), 1.0 / k, device=self.device)
+
+    def _fixed(self, n: int, stream: int) -> tuple[Tensor, Tensor | None]:
         generator = torch.Generator(device=self.device).manual_seed(self.seed + stream)
-        return self.distribution.sample(n, generator)
+        return self.distribution.sample_labelled(n, generator)
 
     def holdout(self, n: int) -> Tensor:
-        return self._fixed(n, _HOLDOUT_STREAM)
+        return self._fixed(n, _HOLDOUT_STREAM)[0]
+
+    def holdout_labels(self, n: int) -> Tensor | None:
+        return self._fixed(n, _HOLDOUT_STREAM)[1]
 
     def reference(self, n: int) -> Tensor:
-        return self._fixed(n, _REFERENCE_STREAM)
+        return self._fixed(n, _REFERENCE_STREAM)[0]
 
     def state_dict(self) -> dict[str, Any]:
         return {}
@@ -115,7 +141,13 @@ class TensorSource:
     """
 
     def __init__(
-        self, data: Tensor, *, holdout_fraction: float, seed: int, modes: Modes | None = None
+        self,
+        data: Tensor,
+        *,
+        holdout_fraction: float,
+        seed: int,
+        modes: Modes | None = None,
+        labels: Tensor | None = None,
     ) -> None:
         n = len(data)
         n_holdout = max(1, round(n * holdout_fraction))
@@ -127,17 +159,32 @@ class TensorSource:
         order = order.to(data.device)
         self.train_data = data[order[n_holdout:]]
         self.holdout_data = data[order[:n_holdout]]
+        self.train_labels = None if labels is None else labels[order[n_holdout:]]
+        self.held_labels = None if labels is None else labels[order[:n_holdout]]
         self.sample_shape = tuple(data.shape[1:])
         self.modes = modes
         self.n_train: int | None = len(self.train_data)
+        self.n_classes: int | None = None if labels is None else int(labels.max()) + 1
         self.order = EpochOrder(len(self.train_data))
 
     def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
         index = self.order.next(n, generator, rows)
         return self.train_data[index.to(self.train_data.device)]
 
+    def labelled_batch(
+        self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS
+    ) -> tuple[Tensor, Tensor]:
+        index = self.order.next(n, generator, rows).to(self.train_data.device)
+        return self.train_data[index], _require(self.train_labels)[index]
+
+    def class_frequencies(self) -> Tensor:
+        return _frequencies(_require(self.train_labels), _require(self.n_classes))
+
     def holdout(self, n: int) -> Tensor:
         return self.holdout_data[:n]
+
+    def holdout_labels(self, n: int) -> Tensor | None:
+        return None if self.held_labels is None else self.held_labels[:n]
 
     def reference(self, n: int) -> Tensor:
         # Real training samples, independent of the held-out ones: the noise floor of a distance.
@@ -240,6 +287,10 @@ class ImageSource:
         self.sample_shape: tuple[int, ...] = (channels, resolution, resolution)
         self.modes: Modes | None = None
         self.n_train: int | None = len(self.train)
+        self.n_classes: int | None = None
+        if self.train.labels is not None:
+            held_max = -1 if self.held.labels is None else int(self.held.labels.max(initial=-1))
+            self.n_classes = max(int(self.train.labels.max()), held_max) + 1
         self.order = EpochOrder(len(self.train))
         self.resident: Tensor | None = None  # (n_train, C, R, R) float32 on the device
         if len(self.train) * 4 * int(np.prod(self.sample_shape)) <= RESIDENT_IMAGE_BYTES:
@@ -250,13 +301,32 @@ class ImageSource:
             self.resident = torch.cat(chunks).to(device)
 
     def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
-        index = self.order.next(n, generator, rows)
+        return self._images(self.order.next(n, generator, rows))
+
+    def _images(self, index: Tensor) -> Tensor:
+        """The training images at `index`, from the resident copy or converted now."""
         if self.resident is not None:
             return self.resident[index]
         return self.train.take(index.cpu().numpy()).to(self.device, non_blocking=True)
 
+    def labelled_batch(
+        self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS
+    ) -> tuple[Tensor, Tensor]:
+        index = self.order.next(n, generator, rows)
+        labels = _require(self.train.labels)[index.cpu().numpy()]
+        return self._images(index), torch.from_numpy(labels).to(self.device)
+
+    def class_frequencies(self) -> Tensor:
+        labels = torch.from_numpy(_require(self.train.labels)).to(self.device)
+        return _frequencies(labels, _require(self.n_classes))
+
     def holdout(self, n: int) -> Tensor:
         return self.held.first(n).to(self.device)
+
+    def holdout_labels(self, n: int) -> Tensor | None:
+        if self.held.labels is None:
+            return None
+        return torch.from_numpy(self.held.labels[: min(n, len(self.held))]).to(self.device)
 
     def reference(self, n: int) -> Tensor:
         # Training images, independent of the held-out ones: the noise floor of a metric.
@@ -269,28 +339,97 @@ class ImageSource:
         self.order.load_state_dict(state)
 
 
-def load_image_set(config: Config) -> ImageData:
-    """The image data a config names: the built-in digits, or the files at data.path."""
-    data = config.data
+class TransformedSource:
+    """Another source's samples through a fixed map T (`wgan.data.transforms`), labels unchanged.
+
+    The draws, the splits and the checkpointed state are those of the source underneath, so with
+    the same seed the held-out set is T of the other source's held-out set: the truth against
+    which a CycleGAN's translations are measured.
+    """
+
+    def __init__(self, source: DataSource, transform: str) -> None:
+        self.source = source
+        self.transform = transform
+        self.sample_shape = source.sample_shape
+        self.modes = None if source.modes is None else transform_modes(transform, source.modes)
+        self.n_train = source.n_train
+        self.n_classes = source.n_classes
+        transform_samples(transform, torch.zeros(1, *self.sample_shape))  # refuses a bad shape
+
+    def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
+        return transform_samples(self.transform, self.source.batch(n, generator, rows))
+
+    def labelled_batch(
+        self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS
+    ) -> tuple[Tensor, Tensor]:
+        samples, labels = self.source.labelled_batch(n, generator, rows)
+        return transform_samples(self.transform, samples), labels
+
+    def class_frequencies(self) -> Tensor:
+        return self.source.class_frequencies()
+
+    def holdout(self, n: int) -> Tensor:
+        return transform_samples(self.transform, self.source.holdout(n))
+
+    def holdout_labels(self, n: int) -> Tensor | None:
+        return self.source.holdout_labels(n)
+
+    def reference(self, n: int) -> Tensor:
+        return transform_samples(self.transform, self.source.reference(n))
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.source.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.source.load_state_dict(state)
+
+
+def _require(value: Any) -> Any:
+    """Labels where labels must be: callers check `n_classes` first, so None here is a bug."""
+    if value is None:
+        raise RuntimeError("this data has no labels (check DataSource.n_classes first)")
+    return value
+
+
+def _frequencies(labels: Tensor, n_classes: int) -> Tensor:
+    """The share of each class among `labels` (n_classes,), float32."""
+    counts = torch.bincount(labels, minlength=n_classes).float()
+    return counts / counts.sum()
+
+
+def load_image_set(data: DataConfig) -> ImageData:
+    """The image data a data section names: the built-in digits, or the files at data.path."""
     if data.name == "digits":
         return load_digits()
     assert data.path is not None  # checked by Config
     return load_image_data(data.path, resolution=data.resolution, channels=data.channels)
 
 
-def build_source(config: Config, device: torch.device) -> DataSource:
-    """The data source a config names, on `device`; bad files raise UserError."""
-    data = config.data
+def build_source(
+    config: Config, device: torch.device, *, data: DataConfig | None = None
+) -> DataSource:
+    """The data source of a data section (default: config.data), on `device`; bad files raise
+    UserError. CycleGAN runs build their second domain from config.data_b the same way."""
+    data = config.data if data is None else data
+    source: DataSource
     if data.name == "points":
         assert data.path is not None  # checked by Config
-        points = torch.from_numpy(load_points(data.path).astype(np.float32)).to(device)
-        return TensorSource(points, holdout_fraction=data.holdout_fraction, seed=config.seed)
-    if config.is_image_run:
-        return ImageSource(
-            load_image_set(config),
+        read = read_points(data.path)
+        points = torch.from_numpy(read.points.astype(np.float32)).to(device)
+        labels = None if read.labels is None else torch.from_numpy(read.labels).to(device)
+        source = TensorSource(
+            points, holdout_fraction=data.holdout_fraction, seed=config.seed, labels=labels
+        )
+    elif data.name in IMAGE_DATASETS:
+        source = ImageSource(
+            load_image_set(data),
             resolution=data.resolution,
             channels=data.channels,
             holdout_fraction=data.holdout_fraction,
             device=device,
         )
-    return ToySource(data.name, seed=config.seed, device=device)
+    else:
+        source = ToySource(data.name, seed=config.seed, device=device)
+    if data.transform != "none":
+        source = TransformedSource(source, data.transform)
+    return source

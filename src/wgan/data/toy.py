@@ -1,5 +1,8 @@
 """The 2-D toy distributions of the WGAN-GP paper's code (gan_toy.py), sampled with torch.
 
+The mixtures are labelled data too: a point's label is the index of its mode (its row of
+`Modes.centres`), for the conditional GANs.
+
 8 Gaussians: centres on the circle of radius 2, std 0.02, all divided by 1.414.
 25 Gaussians: centres {-4, -2, 0, 2, 4}^2, std 0.05, divided by 2.828.
 Swiss roll: scikit-learn's `make_swiss_roll(noise=0.25)`, columns 0 and 2, divided by 7.5; the same
@@ -61,14 +64,19 @@ class ToyDistribution:
 
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         """n points, (n, 2) float32 on the generator's device."""
+        return self.sample_labelled(n, generator)[0]
+
+    def sample_labelled(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor | None]:
+        """n points (n, 2) float32 and, for mixtures, the index of each one's mode (n,) int64
+        (None for the swiss roll); the same random numbers as `sample`."""
         device = generator.device
         if self.modes is not None:
             centres = self._device_centres(device)
             which = torch.randint(len(centres), (n,), generator=generator, device=device)
             noise = torch.randn(n, 2, generator=generator, device=device)
-            return centres[which] + self.modes.std * noise
+            return centres[which] + self.modes.std * noise, which
         # make_swiss_roll: t = 1.5 pi (1 + 2u), (x, y, z) = (t cos t, 21 v, t sin t) + 0.25 N(0, I)
         u = torch.rand(n, generator=generator, device=device)
         t = 1.5 * math.pi * (1.0 + 2.0 * u)
         noise = 0.25 * torch.randn(n, 2, generator=generator, device=device)
-        return (torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1) + noise) / 7.5
+        return (torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1) + noise) / 7.5, None

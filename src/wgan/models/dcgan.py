@@ -84,5 +84,9 @@ class DCGANCritic(nn.Module):
         if norm == "sn":
             spectral_normalize_(self)
 
+    def features(self, x: Tensor) -> Tensor:
+        """The input of the linear head (B, k): what conditional and auxiliary heads share."""
+        return self.body(x).flatten(1)
+
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.body(x).flatten(1))  # (B, 1)
+        return self.head(self.features(x))  # (B, 1)

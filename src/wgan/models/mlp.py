@@ -70,3 +70,8 @@ class MLPCritic(nn.Sequential):
         for layer in islice(self, self.n_feature_layers):
             x = layer(x)
         return x  # (B, width)
+
+    @property
+    def head(self) -> nn.Module:
+        """The output layer; without minibatch discrimination, scores = head(features(x))."""
+        return self[-1]

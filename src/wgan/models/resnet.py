@@ -125,5 +125,9 @@ class ResNetCritic(nn.Module):
         if norm == "sn":
             spectral_normalize_(self)
 
+    def features(self, x: Tensor) -> Tensor:
+        """The input of the linear head (B, width): what conditional and auxiliary heads share."""
+        return self.blocks(x).mean(dim=(2, 3))
+
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.blocks(x).mean(dim=(2, 3)))  # (B, 1)
+        return self.head(self.features(x))  # (B, 1)
