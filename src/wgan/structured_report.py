@@ -19,7 +19,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-from wgan.viz import _fmt, _show_grid, image_grid, plot_points, read_metrics
+from wgan.viz import (
+    _fmt,
+    _show_grid,
+    image_grid,
+    markdown_head,
+    plot_points,
+    read_metrics,
+    save_report,
+)
 
 
 def _class_colours(k: int) -> np.ndarray:
@@ -156,25 +164,22 @@ def write_cycle_report(
     _plot_cycle_curves(axes[2], evals)
     fig.suptitle(config["name"])
     fig.tight_layout()
-    path = run_dir / "report.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    (run_dir / "report.md").write_text(cycle_markdown(config, evals))
-    return path
+    return save_report(fig, run_dir, cycle_markdown(config, evals), dpi=100)
 
 
 def cycle_markdown(config: dict[str, Any], evals: list[dict[str, Any]]) -> str:
-    lines = [
-        f"# {config['name']}",
-        "",
-        config.get("description", ""),
-        "",
-        "![report](report.png)",
-        "",
-        "| step | W1 G(A) to B (floor) | W1 F(B) to A (floor) | cycle error A | cycle error B "
-        "| translation error A->B (random) | translation error B->A (random) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    lines = markdown_head(
+        config,
+        [
+            "step",
+            "W1 G(A) to B (floor)",
+            "W1 F(B) to A (floor)",
+            "cycle error A",
+            "cycle error B",
+            "translation error A->B (random)",
+            "translation error B->A (random)",
+        ],
+    )
     for r in evals:
         lines.append(
             f"| {r['step']} | {r['w1_ab']:.3f} ({r['w1_ab_noise_floor']:.3f}) | "

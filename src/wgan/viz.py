@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 REAL_COLOUR = "#ff7f0e"
 FAKE_COLOUR = "#1f77b4"
@@ -138,11 +139,30 @@ def write_report(
     plot_points(left, real, fake, critic, title=f"{config['name']}, step {step}")
     plot_distance_curves(right, records, own_scale=own_scale)
     fig.tight_layout()
+    return save_report(fig, run_dir, report_markdown(config, evals), dpi=110)
+
+
+def save_report(fig: Figure, run_dir: Path, markdown: str, *, dpi: int) -> Path:
+    """Write the figure to run_dir/report.png and the table to run_dir/report.md; close the figure."""
     path = run_dir / "report.png"
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
-    (run_dir / "report.md").write_text(report_markdown(config, evals))
+    (run_dir / "report.md").write_text(markdown)
     return path
+
+
+def markdown_head(config: dict[str, Any], columns: list[str]) -> list[str]:
+    """The lines every report.md starts with: title, description, the figure, a table header."""
+    return [
+        f"# {config['name']}",
+        "",
+        config.get("description", ""),
+        "",
+        "![report](report.png)",
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---:|" * len(columns),
+    ]
 
 
 def _estimate_on_own_scale(config: dict[str, Any]) -> bool:
@@ -151,16 +171,10 @@ def _estimate_on_own_scale(config: dict[str, Any]) -> bool:
 
 
 def report_markdown(config: dict[str, Any], evals: list[dict[str, Any]]) -> str:
-    lines = [
-        f"# {config['name']}",
-        "",
-        config.get("description", ""),
-        "",
-        "![report](report.png)",
-        "",
-        "| step | exact W1 | noise floor | critic W estimate | modes | high quality |",
-        "|---:|---:|---:|---:|---:|---:|",
-    ]
+    lines = markdown_head(
+        config,
+        ["step", "exact W1", "noise floor", "critic W estimate", "modes", "high quality"],
+    )
     for r in evals:
         modes = f"{r['modes_covered']}/{r['modes_total']}" if r["modes_total"] else "n/a"
         quality = f"{r['high_quality']:.1%}" if r["high_quality"] is not None else "n/a"
@@ -325,11 +339,7 @@ def write_image_report(
     )
     fig.suptitle(config["name"])
     fig.tight_layout()
-    path = run_dir / "report.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    (run_dir / "report.md").write_text(image_report_markdown(config, evals))
-    return path
+    return save_report(fig, run_dir, image_report_markdown(config, evals), dpi=100)
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -338,17 +348,20 @@ def _fmt(value: Any, spec: str) -> str:
 
 def image_report_markdown(config: dict[str, Any], evals: list[dict[str, Any]]) -> str:
     extractor = next((r["feature_extractor"] for r in evals if r.get("feature_extractor")), None)
-    lines = [
-        f"# {config['name']}",
-        "",
-        config.get("description", ""),
-        "",
-        "![report](report.png)",
-        "",
-        "| step | FID | FID real vs real | KID | classes | confidence (real) | W1 pixels (floor) "
-        "| sliced W1 | critic W estimate |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    lines = markdown_head(
+        config,
+        [
+            "step",
+            "FID",
+            "FID real vs real",
+            "KID",
+            "classes",
+            "confidence (real)",
+            "W1 pixels (floor)",
+            "sliced W1",
+            "critic W estimate",
+        ],
+    )
     for r in evals:
         classes = f"{r['classes_covered']}/{r['classes_total']}" if r["classes_total"] else "n/a"
         confidence = (
