@@ -1,7 +1,7 @@
 """Side-by-side training speed: the plain reference, each optimisation added in turn, and wgan.
 
 Usage:
-    python benchmarks/speed.py [--workloads toy,dcgan,scaling] [--repeats 5] [--steps N]
+    python benchmarks/speed.py [--workloads toy,dcgan,scaling,matmuls] [--repeats 5] [--steps N]
                                [--threads N] [--out benchmarks] [--tiny]
 
 Workloads (CPU):
@@ -10,11 +10,15 @@ Workloads (CPU):
 - dcgan: the `mnist-wgan-gp` DCGAN (width 64) on scikit-learn's digits resized to 28x28, batch 64.
 - scaling: wgan's step (precision auto) over batch sizes and model widths, with `wgan bench`'s
   FLOP count.
+- matmuls: square matmul GFLOP/s in fp32 and bf16 by size, the bound on what bf16 can give.
 
 Every contender of a workload lives in this one process and trains its own models from the same
 initial weights. In each of `repeats` rounds every contender runs `steps` generator steps, one
 contender after the other in an order shuffled anew each round, so that a change in the
-machine's load hits all of them alike (short rounds pair them best: `--steps 1`). A
+machine's load hits all of them alike. A short round pairs the contenders more tightly under a
+changing load; a long one pays less for switching models (cold caches) and is closer to a
+training run, which never switches: the defaults (toy 20, dcgan 4 generator steps) suit a quiet
+machine, `--steps 1` a busy one. A
 contender's speed is its median over the rounds (with the slowest and fastest round); its ratios
 to the reference and to the contender before it are medians of the per-round ratios. Warm-up
 steps (compilation included) run before the first round and are reported apart.
@@ -54,7 +58,7 @@ from reference_wgan_gp import (
     loader_batches,
     numpy_toy_batches,
 )
-from wgan.bench import machine_description, run_bench
+from wgan.bench import machine_description, matmul_peak_gflops, run_bench
 from wgan.config import Config, load_config, merge
 from wgan.data.sources import ImageSource, build_source
 from wgan.data.toy import ToyDistribution
@@ -243,6 +247,22 @@ def scaling(*, steps: int, tiny: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
+def matmul_ceiling(*, tiny: bool = False) -> list[dict[str, Any]]:
+    """Square matmul GFLOP/s in fp32 and bf16 by size: the most bf16 can give a step whose time
+    is in its matmuls (the toy MLP's are 256-512 x 512 x 512)."""
+    rows = []
+    for size in (64, 128) if tiny else (512, 1024, 2048):
+        repeats = 3 if tiny else max(5, 2**25 // size**2)  # a second or so a cell
+        fp32, bf16 = (
+            matmul_peak_gflops(CPU, p, size=size, repeats=repeats) for p in ("fp32", "bf16")
+        )
+        rows.append({"size": size, "fp32_gflops_per_s": fp32, "bf16_gflops_per_s": bf16})
+        print(
+            f"  {size}: fp32 {fp32:.0f}, bf16 {bf16:.0f} GFLOP/s ({bf16 / fp32:.2f}x)", flush=True
+        )
+    return rows
+
+
 def _range(values: list[float], spec: str) -> str:
     return f"{format(values[0], spec)}-{format(values[1], spec)}"
 
@@ -306,20 +326,38 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
                 f"{r['ms_per_generator_step']:.1f} | {r['gflop_per_generator_step']:.2f} | "
                 f"{r['gflops_per_s']:.0f} |"
             )
+    if results.get("matmuls"):
+        lines += [
+            "",
+            "## What bounds the bf16 ratio: matmul speed by size",
+            "",
+            "The fastest of repeated square matmuls (size x size x size) in each precision, "
+            "measured in the same run. A step whose time is in its matmuls can gain at most "
+            "the bf16/fp32 ratio at its own sizes; the toy MLP's matmuls are 256-512 x 512 x "
+            "512, far from the 2048 where bf16 shines.",
+            "",
+            "| size | fp32 GFLOP/s | bf16 GFLOP/s | bf16 / fp32 |",
+            "|---:|---:|---:|---:|",
+        ]
+        for r in results["matmuls"]:
+            fp32, bf16 = r["fp32_gflops_per_s"], r["bf16_gflops_per_s"]
+            lines.append(f"| {r['size']} | {fp32:.0f} | {bf16:.0f} | {bf16 / fp32:.2f} |")
     path.write_text("\n".join(lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--workloads", default="toy,dcgan,scaling", help="comma-separated (default: all three)"
+        "--workloads",
+        default="toy,dcgan,scaling,matmuls",
+        help="comma-separated (default: all four)",
     )
     parser.add_argument("--repeats", type=int, default=5, help="rounds (default: 5)")
     parser.add_argument(
         "--steps",
         type=int,
         default=None,
-        help="generator steps per round (default: toy 6, dcgan 2)",
+        help="generator steps per round (default: toy 20, dcgan 4)",
     )
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
@@ -348,10 +386,14 @@ def main(argv: list[str] | None = None) -> int:
                 results["scaling"] = scaling(steps=1 if args.tiny else 3, tiny=args.tiny)
                 results["scaling_load_average"] = [before, os.getloadavg()[0]]
                 continue
+            if name == "matmuls":
+                print("matmuls", flush=True)
+                results["matmuls"] = matmul_ceiling(tiny=args.tiny)
+                continue
             if name == "toy":
-                config, steps = toy_config(tiny=args.tiny), 6
+                config, steps = toy_config(tiny=args.tiny), 20
             else:
-                config, steps = dcgan_config(tiny=args.tiny), 2
+                config, steps = dcgan_config(tiny=args.tiny), 4
             steps = args.steps or steps
             print(f"{name}: {config.name}, batch {config.batch_size}", flush=True)
             before = os.getloadavg()[0]

@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import platform
+import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from wgan.bench import machine_description
 from wgan.config import load_config
 from wgan.train import Trainer
 
@@ -34,8 +36,9 @@ PRESETS = ("8gaussians-wgan-gp-paper", "8gaussians-wgan-gp")
 EVAL_EVERY = 250
 
 
-def curves(seed: int) -> list[dict[str, object]]:
-    """Train every preset with one seed, alternating blocks of EVAL_EVERY steps between them.
+def curves(seed: int, steps: int | None = None) -> list[dict[str, object]]:
+    """Train every preset with one seed (for `steps` if given, else each preset's own),
+    alternating blocks of EVAL_EVERY steps between them.
 
     Alternating makes the presets share whatever else loads the machine, so their times compare.
     """
@@ -43,7 +46,8 @@ def curves(seed: int) -> list[dict[str, object]]:
         trainers = {}
         for preset in PRESETS:
             run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            trainers[preset] = Trainer(load_config(preset, seed=seed), run_dir, quiet=True)
+            config = load_config(preset, seed=seed, **({} if steps is None else {"steps": steps}))
+            trainers[preset] = Trainer(config, run_dir, quiet=True)
         clocks = dict.fromkeys(PRESETS, 0.0)
         points: dict[str, list[dict[str, object]]] = {preset: [] for preset in PRESETS}
         while any(t.step < t.config.steps for t in trainers.values()):
@@ -51,7 +55,7 @@ def curves(seed: int) -> list[dict[str, object]]:
                 if trainer.step >= trainer.config.steps:
                     continue
                 start = time.perf_counter()
-                for _ in range(EVAL_EVERY):
+                for _ in range(min(EVAL_EVERY, trainer.config.steps - trainer.step)):
                     trainer.train_step()
                 clocks[preset] += time.perf_counter() - start
                 result = trainer.evaluate()
@@ -71,15 +75,17 @@ def first_time_below(points: list[dict[str, float]], level: float) -> float | No
     return next((p["seconds"] for p in points if p["w1"] <= level), None)
 
 
-def write_results(runs: list[dict], out: Path, command: str) -> None:
+def write_results(runs: list[dict], out: Path, command: str, load: list[float]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    machine = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
-    (out / "toy_curve.json").write_text(json.dumps({"machine": machine, "runs": runs}, indent=1))
+    machine = f"{machine_description(torch.device('cpu'))}, {torch.get_num_threads()} torch threads"
+    record = {"machine": machine, "load_average": load, "runs": runs}
+    (out / "toy_curve.json").write_text(json.dumps(record, indent=1))
     lines = [
         "# Exact W1 against training time on 8 Gaussians",
         "",
-        f"Command: `{command}`. Machine: {machine}, torch {torch.__version__}. Training time only;",
-        "evaluation (exact W1 between 2000 generated and 2000 held-out samples) runs outside the clock.",
+        f"Command: `{command}`. Machine: {machine}, torch {torch.__version__}; load average "
+        f"{load[0]:.1f} before, {load[1]:.1f} after. Training time only; evaluation (exact W1 "
+        "between 2000 generated and 2000 held-out samples) runs outside the clock.",
         "",
         "| preset | seed | precision | steps | train s | steps/s | final W1 | noise floor | modes | high quality | s to W1 <= 0.1 |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -117,14 +123,18 @@ def write_results(runs: list[dict], out: Path, command: str) -> None:
     fig.savefig(out / "toy_curve.png", dpi=110)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
-    args = parser.parse_args()
-    runs = [run for seed in args.seeds for run in curves(seed)]
-    command = "python benchmarks/toy_curve.py --seeds " + " ".join(map(str, args.seeds))
-    write_results(runs, args.out, command)
+    parser.add_argument("--steps", type=int, help="steps of both presets (default: their own)")
+    args = parser.parse_args(argv)
+    before = os.getloadavg()[0]
+    runs = [run for seed in args.seeds for run in curves(seed, args.steps)]
+    command = "python benchmarks/toy_curve.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    write_results(runs, args.out, command, [before, os.getloadavg()[0]])
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The GPU benchmark script runs (at a tiny size, on the CPU) and writes what it promises."""
+"""The benchmark scripts run (at a tiny size or a few steps, on the CPU) and write what they promise."""
 
 from __future__ import annotations
 
@@ -53,7 +53,14 @@ def test_speed_script_runs_tiny(
 
     train = importlib.import_module("wgan.train")  # the module; `wgan.train` is the function
     monkeypatch.setattr(train, "COMPILE_BACKEND", "eager")  # the code path, not inductor's minutes
-    monkeypatch.setattr(bench, "matmul_peak_gflops", lambda device, precision: 1.0)
+    real_peak = bench.matmul_peak_gflops  # at tiny sizes: the code path, not a 2048 matmul
+    monkeypatch.setattr(
+        bench,
+        "matmul_peak_gflops",
+        lambda device, precision, size=None, repeats=2: real_peak(
+            device, precision, size=min(size or 64, 128), repeats=repeats
+        ),
+    )
     speed = benchmark_script("speed")
     argv = ["--tiny", "--repeats", "2", "--steps", "1", "--out", str(tmp_path)]
     assert speed.main(argv) == 0
@@ -70,9 +77,16 @@ def test_speed_script_runs_tiny(
         assert len(row["seconds_per_step"]) == 2 and row["generator_steps_per_s"] > 0
     assert toy["contenders"][0]["ratio_vs_reference"] == 1.0
     assert len(results["scaling"]) == 4 and results["scaling"][0]["gflop_per_generator_step"] > 0
+    assert [r["size"] for r in results["matmuls"]] == [64, 128]
+    assert all(
+        r["fp32_gflops_per_s"] > 0 and r["bf16_gflops_per_s"] > 0 for r in results["matmuls"]
+    )
     table = (tmp_path / "speed.md").read_text()
     assert (
-        "| reference |" in table and "How the cost grows" in table and results["command"] in table
+        "| reference |" in table
+        and "How the cost grows" in table
+        and "bf16 / fp32" in table
+        and results["command"] in table
     )
 
 
@@ -90,3 +104,15 @@ def test_precision_script_runs_tiny(tmp_path: Path) -> None:
         first = [run["curves"][p][0]["w1"] for p in ("fp32", "bf16")]
         assert first[0] == pytest.approx(first[1], rel=0.05)
     assert "| 8gaussians-wgan-gp-paper | 2 |" in (tmp_path / "precision.md").read_text()
+
+
+def test_toy_curve_script_runs_short(tmp_path: Path) -> None:
+    toy_curve = benchmark_script("toy_curve")
+    toy_curve.main(["--seeds", "0", "--steps", "2", "--out", str(tmp_path)])
+    record = json.loads((tmp_path / "toy_curve.json").read_text())
+    assert [run["preset"] for run in record["runs"]] == list(toy_curve.PRESETS)
+    for run in record["runs"]:
+        (point,) = run["points"]  # one block of 2 steps, then its evaluation
+        assert point["step"] == 2 and point["seconds"] > 0 and point["w1"] > 0
+    assert "| 8gaussians-wgan-gp |" in (tmp_path / "toy_curve.md").read_text()
+    assert (tmp_path / "toy_curve.png").stat().st_size > 0
