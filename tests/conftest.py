@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -20,8 +21,6 @@ import pytest
 import torch
 
 from wgan.config import Config, load_config
-
-torch.set_num_threads(1)
 
 
 def tiny_config(**fields: object) -> Config:
@@ -76,6 +75,15 @@ def tiny() -> Config:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20240601)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Every test runs on one torch thread (two xdist workers share the cores), whatever a test
+    before it set (`wgan bench --threads`, compare's jobs)."""
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

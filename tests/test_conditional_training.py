@@ -17,7 +17,6 @@ an agreement of 0.81-1.0 over seeds 0-5 after 300 steps, with lambda 0 0.18-0.21
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +42,6 @@ KINDS = {
     "acgan": {"gan": "acgan"},
 }
 STEPS = {"cgan-projection": 200, "cgan-concat": 300, "acgan": 300}
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def trained(tmp_path: Path, steps: int, **fields: Any) -> Trainer:

@@ -17,12 +17,10 @@ without. The bars: a cycle error below 0.1 (and W1 to B below half its start), a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 
 from conftest import tiny_config, tiny_image_config
 from wgan.train import Trainer, make_trainer
@@ -37,14 +35,6 @@ FAST = {
     },
     "eval": {"every": 10_000, "n": 300},
 }
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def train(trainer: Trainer) -> tuple[dict[str, Any], dict[str, Any]]:
