@@ -43,7 +43,7 @@ from wgan.api import Run
 from wgan.config import load_config
 from wgan.metrics.classifier import cache_dir
 from wgan.metrics.conditional import matched_accuracy
-from wgan.train import start_run
+from wgan.training.rundir import start_run
 
 PRESETS = ("digits-cgan", "digits-acgan", "digits-infogan", "digits-cyclegan")
 IMAGE_KEYS = ("step", "fid", "fid_noise_floor", "classes_covered", "confidence",

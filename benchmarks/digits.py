@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from wgan.api import Run
 from wgan.config import load_config
-from wgan.train import start_run
+from wgan.training.rundir import start_run
 
 KEYS = (
     "step", "fid", "fid_noise_floor", "kid_mean", "kid_std", "classes_covered", "classes_total",

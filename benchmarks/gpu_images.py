@@ -39,7 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from wgan.api import Run
 from wgan.config import Config, load_config
-from wgan.train import Trainer, start_run
+from wgan.training.loop import log_line
+from wgan.training.rundir import save_checkpoint_of, save_sample_grid, start_run
+from wgan.training.trainer import Trainer
 
 CURVE_KEYS = (
     "step", "fid", "fid_noise_floor", "kid_mean", "kid_std", "classes_covered", "confidence",
@@ -147,7 +149,7 @@ def timed_run(config: Config, out: Path, *, budget_s: float, eval_every_s: float
     curve = [{"train_s": 0.0, **{k: step0.get(k) for k in CURVE_KEYS}}]
     print(_line(config.name, curve[-1]), flush=True)
     trained_s, next_eval = 0.0, eval_every_s
-    metrics = out / "metrics.jsonl"  # what Trainer.train would log, for the run's report
+    metrics = out / "metrics.jsonl"  # what the training loop would log, for the run's report
     while trained_s < budget_s:
         _sync(device)
         tick, first = time.perf_counter(), trainer.step
@@ -158,9 +160,9 @@ def timed_run(config: Config, out: Path, *, budget_s: float, eval_every_s: float
             _sync(device)
         chunk_s = time.perf_counter() - tick
         trained_s += chunk_s
-        records = [trainer._log_line(chunk_s, trainer.step - first)] if trainer.step > first else []
+        records = [log_line(trainer, chunk_s, trainer.step - first)] if trainer.step > first else []
         result = trainer.evaluate()
-        trainer.save_sample_grid()
+        save_sample_grid(trainer)
         with open(metrics, "a") as handle:
             for record in [*records, {"kind": "eval", **result}]:
                 handle.write(json.dumps(record) + "\n")
@@ -168,7 +170,7 @@ def timed_run(config: Config, out: Path, *, budget_s: float, eval_every_s: float
         print(_line(config.name, curve[-1]), flush=True)
         while next_eval <= trained_s:
             next_eval += eval_every_s
-    trainer.save()
+    save_checkpoint_of(trainer)
     report = Run(trainer).write_report()
     steps = trainer.step
     return {

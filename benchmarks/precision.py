@@ -38,11 +38,11 @@ from typing import Any
 
 import torch
 
-from wgan.bench import machine_description
 from wgan.config import load_config
+from wgan.demos.bench import machine_description
 from wgan.lipschitz import gradient_penalty
 from wgan.precision import autocast
-from wgan.train import Trainer
+from wgan.training.trainer import Trainer
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -51,7 +51,7 @@ def penalty_both_ways(
     trainer: Trainer, real: torch.Tensor, z: torch.Tensor, eps: torch.Tensor
 ) -> tuple[float, float]:
     """(penalty under bf16 autocast, penalty in fp32) of the trainer's critic on one batch."""
-    fake = trainer.generate(z)
+    fake = trainer.sampler.generate(z)
     values = []
     for precision in PRECISIONS[::-1]:
         with autocast(trainer.device, precision):

@@ -58,12 +58,12 @@ from reference_wgan_gp import (
     loader_batches,
     numpy_toy_batches,
 )
-from wgan.bench import machine_description, matmul_peak_gflops, run_bench
 from wgan.config import Config, load_config, merge
 from wgan.data.sources import ImageSource, build_source
 from wgan.data.toy import ToyDistribution
+from wgan.demos.bench import machine_description, matmul_peak_gflops, run_bench
 from wgan.models import build_models
-from wgan.train import Trainer
+from wgan.training.trainer import Trainer
 
 CPU = torch.device("cpu")
 Step = Callable[[], None]

@@ -28,9 +28,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wgan.bench import machine_description
 from wgan.config import load_config
-from wgan.train import Trainer
+from wgan.demos.bench import machine_description
+from wgan.training.trainer import Trainer
 
 PRESETS = ("8gaussians-wgan-gp-paper", "8gaussians-wgan-gp")
 EVAL_EVERY = 250

@@ -17,8 +17,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
-from wgan.compare import DEFAULT_METHODS, EVAL_N, Job, run_job
 from wgan.config import TOY_DATASETS, load_config
+from wgan.demos.compare import DEFAULT_METHODS, EVAL_N, Job, run_job
 
 # The compared methods other than WGAN's own (those are tuned elsewhere).
 FAMILY = tuple(m for m in DEFAULT_METHODS if not m.startswith("wgan-"))

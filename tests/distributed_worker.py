@@ -19,7 +19,9 @@ from conftest import tiny_config
 from wgan import distributed
 from wgan.config import Config
 from wgan.errors import UserError
-from wgan.train import NonFiniteLossError, Trainer, make_trainer, open_run, start_run
+from wgan.training.loop import NonFiniteLossError, train_until
+from wgan.training.rundir import make_trainer, open_run, start_run
+from wgan.training.trainer import Trainer
 
 # SiLU rather than ReLU: a ReLU unit active for the whole batch gives its bias a gradient that is
 # zero up to rounding (a constant shift of the critic), and Adam or RMSprop, which divide by the
@@ -108,7 +110,7 @@ def run_steps(out: Path, data: str) -> None:
         for step in (1, 2):
             trainer.train_step()
             save_file(model_tensors(trainer), out / f"{name}-step{step}-rank{rank}.safetensors")
-    open_run(out / "resumed", steps=RESUME_TO, quiet=True).train(RESUME_TO)
+    train_until(open_run(out / "resumed", steps=RESUME_TO, quiet=True), RESUME_TO)
 
 
 def run_agreement(out: Path) -> None:
@@ -133,7 +135,7 @@ def run_agreement(out: Path) -> None:
             os.kill(os.getpid(), signal.SIGTERM)
 
     trainer.train_step = signal_at_step_3  # type: ignore[method-assign]
-    finished = trainer.train(50)
+    finished = train_until(trainer, 50)
     results["signal"] = {"finished": finished, "step": trainer.step, "signal": trainer.stop_signal}
 
     trainer = start_run(config, out / "nan", quiet=True)
@@ -142,11 +144,11 @@ def run_agreement(out: Path) -> None:
     def nan_at_step_3() -> None:
         step_once_nan()
         if rank == 1 and trainer.step == 3:
-            trainer._sums["critic_loss"] = torch.tensor(float("nan"))
+            trainer.sums["critic_loss"] = torch.tensor(float("nan"))
 
     trainer.train_step = nan_at_step_3  # type: ignore[method-assign]
     try:
-        trainer.train(50)
+        train_until(trainer, 50)
         results["nan"] = {"error": None}
     except NonFiniteLossError as err:
         results["nan"] = {"error": str(err), "step": trainer.step}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
@@ -49,10 +48,12 @@ def test_gpu_images_runs_tiny_on_the_cpu(
 def test_speed_script_runs_tiny(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from wgan import bench
+    from wgan.demos import bench
+    from wgan.training import trainer as trainer_module
 
-    train = importlib.import_module("wgan.train")  # the module; `wgan.train` is the function
-    monkeypatch.setattr(train, "COMPILE_BACKEND", "eager")  # the code path, not inductor's minutes
+    monkeypatch.setattr(
+        trainer_module, "COMPILE_BACKEND", "eager"
+    )  # the code path, not inductor's minutes
     real_peak = bench.matmul_peak_gflops  # at tiny sizes: the code path, not a 2048 matmul
     monkeypatch.setattr(
         bench,

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from wgan.checkpoint import (
+from wgan.errors import UserError
+from wgan.training.checkpoint import (
     checkpoint_path,
     list_checkpoints,
     load_checkpoint,
@@ -16,7 +17,6 @@ from wgan.checkpoint import (
     prune_checkpoints,
     save_checkpoint,
 )
-from wgan.errors import UserError
 
 
 def _state(step: int) -> dict[str, object]:

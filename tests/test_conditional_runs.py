@@ -18,7 +18,8 @@ from test_train import _params
 from wgan.api import Run, load_run
 from wgan.cli import main
 from wgan.errors import UserError
-from wgan.train import make_trainer, open_run, start_run
+from wgan.training.loop import train_until
+from wgan.training.rundir import make_trainer, open_run, start_run
 
 DIGITS_B = {"name": "digits", "resolution": 8, "channels": 1, "transform": "invert"}
 KINDS: dict[str, Any] = {
@@ -46,12 +47,12 @@ KINDS: dict[str, Any] = {
 def test_resumed_run_equals_uninterrupted_run_to_the_bit(tmp_path: Path, kind: str) -> None:
     config = KINDS[kind].model_copy(update={"steps": 6})
     straight = start_run(config, tmp_path / "straight", quiet=True)
-    straight.train(6)
+    train_until(straight, 6)
     halted = start_run(config, tmp_path / "halted", quiet=True)
-    halted.train(3)  # stops at step 3 with a checkpoint, as if killed after it
+    train_until(halted, 3)  # stops at step 3 with a checkpoint, as if killed after it
     resumed = open_run(tmp_path / "halted", quiet=True)
     assert resumed.step == 3 and type(resumed) is type(straight)
-    resumed.train(6)
+    train_until(resumed, 6)
     for a, b in zip(_params(straight), _params(resumed), strict=True):
         assert torch.equal(a, b)
     assert torch.equal(straight.rng.get_state(), resumed.rng.get_state())

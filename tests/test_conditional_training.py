@@ -27,7 +27,7 @@ from conftest import tiny_config
 from wgan.api import Run
 from wgan.data.sources import ALL_ROWS
 from wgan.metrics.conditional import matched_accuracy, nearest_modes
-from wgan.train import Trainer
+from wgan.training.trainer import Trainer
 
 SMALL: dict[str, Any] = {
     "batch_size": 128,

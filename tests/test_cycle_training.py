@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from conftest import tiny_config, tiny_image_config
-from wgan.train import Trainer, make_trainer
+from wgan.training.rundir import make_trainer
+from wgan.training.trainer import Trainer
 
 FAST = {
     "n_critic": 1,

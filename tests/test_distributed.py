@@ -20,11 +20,12 @@ from conftest import tiny_config
 from distributed_worker import RESUME_TO, SMOOTH, model_tensors, step_configs
 from test_cli import TINY
 from wgan import distributed
-from wgan.checkpoint import list_checkpoints, load_checkpoint
 from wgan.config import load_config
 from wgan.distributed import batch_rows, sync_batchnorm
 from wgan.errors import UserError
-from wgan.train import make_trainer, open_run, start_run
+from wgan.training.checkpoint import list_checkpoints, load_checkpoint
+from wgan.training.loop import train_until
+from wgan.training.rundir import make_trainer, open_run, start_run
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
 
@@ -46,11 +47,11 @@ def test_a_step_on_two_processes_is_the_single_process_step(tmp_path: Path) -> N
     data = tmp_path / "points.npy"
     np.save(data, np.random.default_rng(1).normal(size=(120, 2)))
     config = tiny_config(steps=4, model=SMOOTH)  # one process to step 4, then two to RESUME_TO
-    start_run(config, tmp_path / "resumed", quiet=True).train(4)
+    train_until(start_run(config, tmp_path / "resumed", quiet=True), 4)
     shutil.copytree(tmp_path / "resumed", tmp_path / "reference")
     done = torchrun(str(WORKER), "steps", str(tmp_path), str(data))
     assert done.returncode == 0, done.stderr[-3000:]
-    open_run(tmp_path / "reference", steps=RESUME_TO, quiet=True).train(RESUME_TO)
+    train_until(open_run(tmp_path / "reference", steps=RESUME_TO, quiet=True), RESUME_TO)
     _assert_same_end(tmp_path / "resumed", tmp_path / "reference")
     for name, config in step_configs(str(data)).items():
         single = make_trainer(config, tmp_path / f"single-{name}", quiet=True)
@@ -109,7 +110,7 @@ def test_torchrun_trains_and_one_process_resumes(tmp_path: Path) -> None:
     # One process, through the library (no report, faster): 4 steps, then on to 6.
     sets = [value for flag, value in itertools.pairwise(tiny) if flag == "--set"]
     config = load_config(None, sets, steps=4, device="cpu")
-    start_run(config, tmp_path / "one", quiet=True).train(4)
+    train_until(start_run(config, tmp_path / "one", quiet=True), 4)
     # Two processes for the first 4 steps, one for the rest.
     done = torchrun("-m", "wgan", "train", "--steps", "4", *tiny, "--out", str(tmp_path / "two"))
     assert done.returncode == 0, done.stderr[-3000:]
@@ -121,7 +122,7 @@ def test_torchrun_trains_and_one_process_resumes(tmp_path: Path) -> None:
         np.testing.assert_allclose([a[k] for k in numbers], [b[k] for k in numbers], rtol=1e-4)
     assert (tmp_path / "two" / "report.png").exists()
     for run in ("one", "two"):
-        open_run(tmp_path / run, steps=6, quiet=True).train(6)
+        train_until(open_run(tmp_path / run, steps=6, quiet=True), 6)
     _assert_same_end(tmp_path / "two", tmp_path / "one")
 
 

@@ -32,7 +32,7 @@ import pytest
 
 from conftest import tiny_config
 from wgan.errors import UserError
-from wgan.train import Trainer
+from wgan.training.trainer import Trainer
 
 GAN_ADAM = {"name": "adam", "lr_generator": 1e-3, "lr_critic": 1e-3, "betas": [0.5, 0.999]}
 # One critic step per generator step (the GANs of Goodfellow et al. and their relatives): 3000
@@ -147,7 +147,7 @@ def test_every_combination_trains_or_is_refused(tmp_path: Path) -> None:
             continue
         trainer = Trainer(config, tmp_path, quiet=True)
         trainer.train_step()
-        values = {key: float(value) for key, value in trainer._sums.items()}
+        values = {key: float(value) for key, value in trainer.sums.items()}
         assert all(math.isfinite(v) for v in values.values()), (loss, method, values)
         trained += 1
     # Of the 240: wasserstein trains with 4 methods, without minibatch (4 x 4 = 16); ebgan with

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,8 @@ from wgan.config import Config
 from wgan.data import sources
 from wgan.data.sources import build_source
 from wgan.errors import UserError
-from wgan.train import Trainer
-
-train = importlib.import_module("wgan.train")  # the module; `wgan.train` is the function
+from wgan.training import trainer as trainer_module
+from wgan.training.trainer import Trainer
 
 
 def _weights(trainer: Trainer) -> list[torch.Tensor]:
@@ -27,7 +25,7 @@ def test_compiled_steps_compute_the_eager_numbers(
 ) -> None:
     # The "eager" backend runs dynamo's captured graphs as they are: what compile changes in
     # the step (which passes go through the compiled modules) without inductor's minutes.
-    monkeypatch.setattr(train, "COMPILE_BACKEND", "eager")
+    monkeypatch.setattr(trainer_module, "COMPILE_BACKEND", "eager")
     torch._dynamo.reset()
     config = tiny_config(model={"critic_width": 16, "generator_width": 16})
     eager = Trainer(config, tmp_path / "eager", quiet=True)

@@ -17,9 +17,10 @@ import torch
 
 from conftest import FAMILY_METHODS, tiny_config
 from test_cli import TINY
-from wgan.checkpoint import load_checkpoint
 from wgan.cli import main
-from wgan.train import NonFiniteLossError, open_run, start_run
+from wgan.training.checkpoint import load_checkpoint
+from wgan.training.loop import NonFiniteLossError, train_until
+from wgan.training.rundir import open_run, start_run
 
 WGAN = [sys.executable, "-m", "wgan"]
 
@@ -168,7 +169,7 @@ def test_nan_weights_with_finite_losses_are_never_saved(tmp_path: Path) -> None:
     # losses were computed: the checkpoint of that step must not be written.
     config = tiny_config(steps=9, log={"every": 100}, eval={"every": 100})
     trainer = start_run(config, tmp_path / "run", quiet=True)
-    trainer.train(2)
+    train_until(trainer, 2)
 
     def spoil(optimizer: object, args: object, kwargs: object) -> None:
         with torch.no_grad():  # the last update of step 3, after its losses were summed
@@ -178,7 +179,7 @@ def test_nan_weights_with_finite_losses_are_never_saved(tmp_path: Path) -> None:
     with pytest.raises(
         NonFiniteLossError, match="generator's parameters became NaN or inf before step 3"
     ):
-        trainer.train(9)
+        train_until(trainer, 9)
     assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == [
         "step-00000002.safetensors"
     ]
@@ -192,10 +193,10 @@ def test_nan_rolls_back_to_the_last_checkpoint_with_lower_learning_rates(tmp_pat
     policy = {"action": "rollback", "lr_factor": 0.5, "max_rollbacks": 2}
     config = tiny_config(steps=9, on_nonfinite=policy, optimizer={"lr_decay": "constant"})
     trainer = start_run(config, tmp_path / "run", quiet=True)
-    trainer.train(3)
+    train_until(trainer, 3)
     with torch.no_grad():
         trainer.critic[0].weight.fill_(float("nan"))  # found at the log line of step 4
-    assert trainer.train(9)
+    assert train_until(trainer, 9)
     assert trainer.lr_scale == 0.5 and trainer.rollbacks == 1
     for opt, base in (
         (trainer.g_opt, config.optimizer.lr_generator),
@@ -220,14 +221,14 @@ def test_rollback_restores_every_method_exactly(tmp_path: Path, method: dict[str
     policy = {"action": "rollback", "lr_factor": 0.5, "max_rollbacks": 1}
     config = tiny_config(steps=9, ema_decay=0.9, on_nonfinite=policy, **method)
     failed = start_run(config, tmp_path / "failed", quiet=True)
-    failed.train(3)
+    train_until(failed, 3)
     with torch.no_grad():
         next(failed.critic.parameters()).fill_(float("nan"))  # found at the log line of step 4
-    assert failed.train(9) and failed.rollbacks == 1
+    assert train_until(failed, 9) and failed.rollbacks == 1
     lowered = start_run(config, tmp_path / "lowered", quiet=True)
-    lowered.train(3)
+    train_until(lowered, 3)
     lowered.lr_scale = 0.5
-    lowered.train(9)
+    train_until(lowered, 9)
     for model in ("generator", "critic", "ema", "g_opt", "d_opt"):
         expected = _tensors(getattr(lowered, model).state_dict())
         got = _tensors(getattr(failed, model).state_dict())
@@ -251,7 +252,7 @@ def _tensors(state: dict[Any, Any], prefix: str = "") -> dict[str, torch.Tensor]
 def test_rollbacks_are_bounded(tmp_path: Path) -> None:
     policy = {"action": "rollback", "max_rollbacks": 2}
     trainer = start_run(tiny_config(steps=9, on_nonfinite=policy), tmp_path / "run", quiet=True)
-    trainer.train(3)
+    train_until(trainer, 3)
     step_once = trainer.train_step
 
     def always_nan() -> None:
@@ -261,7 +262,7 @@ def test_rollbacks_are_bounded(tmp_path: Path) -> None:
 
     trainer.train_step = always_nan  # type: ignore[method-assign]
     with pytest.raises(NonFiniteLossError, match=r"before step 4.*\(2 rollbacks done\)"):
-        trainer.train(9)
+        train_until(trainer, 9)
     assert [p.name for p in (tmp_path / "run" / "checkpoints").iterdir()] == [
         "step-00000003.safetensors"
     ]
@@ -272,7 +273,7 @@ def test_the_last_k_checkpoints_are_kept(tmp_path: Path) -> None:
     trainer = start_run(
         tiny_config(steps=6, checkpoint={"every": 1, "keep": 2}), tmp_path, quiet=True
     )
-    trainer.train(6)
+    train_until(trainer, 6)
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
         "step-00000005.safetensors", "step-00000006.safetensors"
     ]  # fmt: skip
@@ -280,7 +281,7 @@ def test_the_last_k_checkpoints_are_kept(tmp_path: Path) -> None:
 
 def test_resume_drops_log_lines_past_the_checkpoint_and_a_torn_last_line(tmp_path: Path) -> None:
     trainer = start_run(tiny_config(steps=9, log={"every": 1}), tmp_path, quiet=True)
-    trainer.train(5)  # checkpoints at 3 and 5
+    train_until(trainer, 5)  # checkpoints at 3 and 5
     (tmp_path / "checkpoints" / "step-00000005.safetensors").unlink()  # as if killed before it
     with open(tmp_path / "metrics.jsonl", "a") as metrics:
         metrics.write('{"kind": "train", "st')  # a line cut by the kill
@@ -290,13 +291,13 @@ def test_resume_drops_log_lines_past_the_checkpoint_and_a_torn_last_line(tmp_pat
 
 def test_a_run_killed_before_its_first_checkpoint_starts_again(tmp_path: Path) -> None:
     config = tiny_config(steps=4)
-    start_run(config, tmp_path / "straight", quiet=True).train(4)
-    start_run(config, tmp_path / "killed", quiet=True).train(2)
+    train_until(start_run(config, tmp_path / "straight", quiet=True), 4)
+    train_until(start_run(config, tmp_path / "killed", quiet=True), 2)
     for checkpoint in (tmp_path / "killed" / "checkpoints").iterdir():
         checkpoint.unlink()  # killed before its first checkpoint
     resumed = open_run(tmp_path / "killed", quiet=True)
     assert resumed.step == 0 and not (tmp_path / "killed" / "metrics.jsonl").read_text()
-    resumed.train(4)
+    train_until(resumed, 4)
     _assert_same_run(tmp_path / "killed", tmp_path / "straight", 4)
 
 

@@ -13,10 +13,11 @@ import pytest
 import torch
 
 from conftest import tiny_config, tiny_image_config
-from wgan.checkpoint import list_checkpoints
 from wgan.errors import UserError
-from wgan.loggers import HISTOGRAM_SAMPLES
-from wgan.train import open_run, start_run
+from wgan.reporting.tensorboard import HISTOGRAM_SAMPLES
+from wgan.training.checkpoint import list_checkpoints
+from wgan.training.loop import train_until
+from wgan.training.rundir import open_run, start_run
 
 TENSORBOARD = {"every": 2, "logger": "tensorboard"}
 
@@ -53,7 +54,7 @@ def _assert_scalars_match_metrics(run: Path) -> None:
 def test_scalars_samples_and_histograms_are_written(tmp_path: Path) -> None:
     pytest.importorskip("tensorboard")
     run = tmp_path / "run"
-    start_run(tiny_config(log=TENSORBOARD), run, quiet=True).train(6)
+    train_until(start_run(tiny_config(log=TENSORBOARD), run, quiet=True), 6)
     _assert_scalars_match_metrics(run)
     events = _events(run)
     assert {"train/critic_w_estimate", "train/penalty", "eval/w1", "train/steps_per_s"} <= set(
@@ -85,7 +86,7 @@ def test_gradient_norm_histograms_agree_with_finite_differences(tmp_path: Path) 
     pytest.importorskip("tensorboard")
     run = tmp_path / "run"
     trainer = start_run(tiny_config(log=TENSORBOARD), run, quiet=True)
-    trainer.train(6)  # the histograms of step 6 see the critic of step 6
+    train_until(trainer, 6)  # the histograms of step 6 see the critic of step 6
     real = trainer.source.holdout(32)
     fake = trainer.sample(32)
     events = _events(run)
@@ -100,9 +101,9 @@ def test_gradient_norm_histograms_agree_with_finite_differences(tmp_path: Path) 
 def test_logging_leaves_training_unchanged(tmp_path: Path) -> None:
     pytest.importorskip("tensorboard")
     plain = start_run(tiny_config(), tmp_path / "plain", quiet=True)
-    plain.train(6)
+    train_until(plain, 6)
     logged = start_run(tiny_config(log=TENSORBOARD), tmp_path / "logged", quiet=True)
-    logged.train(6)
+    train_until(logged, 6)
     for a, b in zip(plain.critic.parameters(), logged.critic.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     for a, b in zip(plain.generator.parameters(), logged.generator.parameters(), strict=True):
@@ -112,11 +113,11 @@ def test_logging_leaves_training_unchanged(tmp_path: Path) -> None:
 def test_a_resumed_run_hides_the_events_it_redoes(tmp_path: Path) -> None:
     pytest.importorskip("tensorboard")
     run = tmp_path / "run"
-    start_run(tiny_config(log=TENSORBOARD), run, quiet=True).train(4)
+    train_until(start_run(tiny_config(log=TENSORBOARD), run, quiet=True), 4)
     list_checkpoints(run)[-1][1].unlink()  # killed after logging step 4, before its checkpoint
     resumed = open_run(run, quiet=True)
     assert resumed.step == 3
-    resumed.train(6)
+    train_until(resumed, 6)
     _assert_scalars_match_metrics(run)  # step 4 once, from the resumed run
     assert [e.step for e in _events(run).Images("samples")] == [0, 3, 6]
 
@@ -137,7 +138,7 @@ def test_a_rollback_hides_the_events_after_its_checkpoint(tmp_path: Path) -> Non
         step_once()
 
     trainer.train_step = spoil_step_5  # type: ignore[method-assign]
-    trainer.train(8)
+    train_until(trainer, 8)
     assert trainer.rollbacks == 1
     assert ("train", 4) in [(r["kind"], r["step"]) for r in _records(run)]
     _assert_scalars_match_metrics(run)  # step 4 once, logged after the rollback
@@ -146,7 +147,7 @@ def test_a_rollback_hides_the_events_after_its_checkpoint(tmp_path: Path) -> Non
 def test_image_runs_log_the_sample_grid(tmp_path: Path, fast_classifier: None) -> None:
     pytest.importorskip("tensorboard")
     run = tmp_path / "run"
-    start_run(tiny_image_config(log=TENSORBOARD), run, quiet=True).train(3)
+    train_until(start_run(tiny_image_config(log=TENSORBOARD), run, quiet=True), 3)
     images = _events(run).Images("samples")
     assert [i.step for i in images] == [0, 3]
     side = 8 * (8 + 1) + 1  # 64 images of 8 x 8 in an 8 x 8 grid, 1-pixel borders

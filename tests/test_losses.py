@@ -3,7 +3,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from wgan.config import load_config
+from wgan.errors import UserError
 from wgan.losses import (
+    LOSSES,
+    critic_objective,
     ebgan_critic_loss,
     ebgan_generator_loss,
     feature_matching_loss,
@@ -168,8 +172,8 @@ def test_pullaway_term_of_orthogonal_parallel_and_mixed_codes() -> None:
 def test_feature_matching_loss_by_hand() -> None:
     real = torch.tensor([[1.0, 0.0], [3.0, 2.0]])  # mean (2, 1)
     fake = torch.tensor([[0.0, 1.0], [0.0, 3.0], [3.0, 2.0]])  # mean (1, 2)
-    torch.testing.assert_close(feature_matching_loss(real, fake), torch.tensor(2.0))
-    torch.testing.assert_close(feature_matching_loss(real, real[[1, 0]]), torch.tensor(0.0))
+    torch.testing.assert_close(feature_matching_loss(fake, real), torch.tensor(2.0))
+    torch.testing.assert_close(feature_matching_loss(real[[1, 0]], real), torch.tensor(0.0))
 
 
 def test_loss_pairs_of_the_config_names() -> None:
@@ -184,3 +188,56 @@ def test_loss_pairs_of_the_config_names() -> None:
     torch.testing.assert_close(critic_loss(-energies, -energies), torch.tensor(0.2 + 0.3))
     with pytest.raises(ValueError, match="unknown loss"):
         loss_pair("wgan")
+    with pytest.raises(ValueError, match="needs margin"):
+        loss_pair("ebgan")
+
+
+def test_the_config_accepts_exactly_the_registered_losses() -> None:
+    for name in LOSSES:
+        method = "gp" if name == "wasserstein" else "none"
+        assert load_config(loss=name, lipschitz={"method": method}).loss == name
+    with pytest.raises(UserError, match="unknown loss 'wgan'; known: wasserstein, minimax"):
+        load_config(loss="wgan")
+
+
+class _Penalty:
+    method, gp_lambda = "gp", 4.0
+
+
+class _NoPenalty:
+    method, gp_lambda = "clip", 4.0
+
+
+def test_critic_objective_adds_lambda_times_the_penalty_only_for_penalty_methods() -> None:
+    critic = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[3.0, 4.0]]))  # gradient norm 5 everywhere
+    real, fake = torch.randn(6, 2), torch.randn(6, 2)
+    real_scores, fake_scores = critic(real), critic(fake)
+    eps = torch.rand(6)
+    plain = critic_objective(
+        real_scores, fake_scores, loss=wasserstein_critic_loss, lipschitz=_NoPenalty()
+    )
+    assert plain.penalty is None and set(plain.stats) == {"critic_loss", "critic_w_estimate"}
+    gap = real_scores.mean() - fake_scores.mean()
+    torch.testing.assert_close(plain.total, -gap)
+    penalised = critic_objective(
+        real_scores,
+        fake_scores,
+        loss=wasserstein_critic_loss,
+        lipschitz=_Penalty(),
+        critic=critic,
+        real=real,
+        fake=fake,
+        eps=eps,
+        extra=torch.tensor(0.5),
+    )
+    # (||grad|| - 1)^2 = 16 at every interpolate; lambda 4; the kind's extra term 0.5
+    torch.testing.assert_close(penalised.total, -gap + 0.5 + 4.0 * 16.0)
+    torch.testing.assert_close(penalised.stats["penalty"], torch.tensor(16.0))
+    torch.testing.assert_close(penalised.stats["grad_norm"], torch.tensor(5.0))
+    torch.testing.assert_close(penalised.stats["critic_loss"], -gap.detach())
+    with pytest.raises(ValueError, match="needs critic"):
+        critic_objective(
+            real_scores, fake_scores, loss=wasserstein_critic_loss, lipschitz=_Penalty()
+        )

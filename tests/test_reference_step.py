@@ -12,7 +12,6 @@ fused Adam is compared with the default on the same gradients instead.
 from __future__ import annotations
 
 import copy
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,9 @@ import torch
 from torch import nn
 
 from conftest import benchmark_script, tiny_config, tiny_image_config
+from wgan import losses
 from wgan.config import Config
-from wgan.train import Trainer
-
-train = importlib.import_module("wgan.train")  # the module; `wgan.train` is the function
+from wgan.training.trainer import Trainer
 
 reference = benchmark_script("reference_wgan_gp")
 GP = {"method": "gp", "gp_lambda": 10.0}  # a large lambda: the penalty weighs in the gradients
@@ -75,9 +73,9 @@ def test_fast_step_equals_reference_step(
     )
     monkeypatch.setattr(trainer, "_generator", _recording(trainer._generator, lambda r, z: z, zs))
     monkeypatch.setattr(
-        train,
+        losses,
         "gradient_penalty",
-        _recording(train.gradient_penalty, lambda r, *a, **k: k["eps"], epss),
+        _recording(losses.gradient_penalty, lambda r, *a, **k: k["eps"], epss),
     )
     lam = config.lipschitz.gp_lambda
     for _ in range(2):  # the second step starts from updated weights

@@ -10,7 +10,9 @@ import torch
 from conftest import FAMILY_METHODS, tiny_config
 from wgan import distributed
 from wgan.errors import UserError
-from wgan.train import NonFiniteLossError, Trainer, open_run, start_run
+from wgan.training.loop import NonFiniteLossError, train_until
+from wgan.training.rundir import open_run, start_run
+from wgan.training.trainer import Trainer
 
 
 def _params(trainer: Trainer) -> list[torch.Tensor]:
@@ -30,12 +32,12 @@ def test_resumed_run_equals_uninterrupted_run_to_the_bit(
 ) -> None:
     config = tiny_config(steps=8, precision=precision, lipschitz={"method": method}, ema_decay=0.9)
     straight = start_run(config, tmp_path / "straight", quiet=True)
-    straight.train(8)
+    train_until(straight, 8)
     halted = start_run(config, tmp_path / "halted", quiet=True)
-    halted.train(4)  # stops at step 4 with a checkpoint, as if killed after it
+    train_until(halted, 4)  # stops at step 4 with a checkpoint, as if killed after it
     resumed = open_run(tmp_path / "halted", quiet=True)
     assert resumed.step == 4
-    resumed.train(8)
+    train_until(resumed, 8)
     for a, b in zip(_params(straight), _params(resumed), strict=True):
         assert torch.equal(a, b)
     lines = [
@@ -48,11 +50,11 @@ def test_resumed_run_equals_uninterrupted_run_to_the_bit(
 def test_every_method_resumes_to_the_bit(tmp_path: Path, method: dict[str, object]) -> None:
     config = tiny_config(steps=8, ema_decay=0.9, **method)
     straight = start_run(config, tmp_path / "straight", quiet=True)
-    straight.train(8)
+    train_until(straight, 8)
     halted = start_run(config, tmp_path / "halted", quiet=True)
-    halted.train(4)  # stops at step 4 with a checkpoint, as if killed after it
+    train_until(halted, 4)  # stops at step 4 with a checkpoint, as if killed after it
     resumed = open_run(tmp_path / "halted", quiet=True)
-    resumed.train(8)
+    train_until(resumed, 8)
     for a, b in zip(_params(straight), _params(resumed), strict=True):
         assert torch.equal(a, b)
     assert torch.equal(straight.rng.get_state(), resumed.rng.get_state())
@@ -64,12 +66,12 @@ def test_instance_noise_anneals_linearly_to_zero(tmp_path: Path) -> None:
     stds = []
     for step in range(6):
         trainer.step = step
-        stds.append(trainer._instance_noise_std())
+        stds.append(trainer.instance_noise_std())
     assert stds == pytest.approx([0.2, 0.15, 0.1, 0.05, 0.0, 0.0])
     # Off (std 0, or annealed away), a step draws no random numbers for it.
     state = trainer.rng.get_state()
     x = torch.ones(3, 2)
-    assert trainer._noisy(x, 0.0) is x
+    assert trainer.noisy(x, 0.0) is x
     assert torch.equal(trainer.rng.get_state(), state)
 
 
@@ -81,7 +83,7 @@ def test_minibatch_critic_scores_real_and_fake_batches_apart(tmp_path: Path) -> 
     )
     trainer = Trainer(config, tmp_path, quiet=True)
     real, fake = torch.randn(5, 2), torch.randn(5, 2) + 3
-    real_scores, fake_scores, _ = trainer._score_real_and_fake(real, fake)
+    real_scores, fake_scores, _, _ = trainer._scores(real, fake, None)
     torch.testing.assert_close(real_scores, trainer.critic(real))
     torch.testing.assert_close(fake_scores, trainer.critic(fake))
     assert not torch.allclose(real_scores, trainer.critic(torch.cat([real, fake]))[:5])
@@ -110,11 +112,11 @@ def test_resume_on_a_points_file_keeps_the_data_order(tmp_path: Path) -> None:
     # 72 training points, batch 32: epochs end mid-run, across the resume.
     config = tiny_config(steps=6, n_critic=2, data={"name": "points", "path": str(path)})
     straight = start_run(config, tmp_path / "a", quiet=True)
-    straight.train(6)
+    train_until(straight, 6)
     halted = start_run(config, tmp_path / "b", quiet=True)
-    halted.train(3)
+    train_until(halted, 3)
     resumed = open_run(tmp_path / "b", quiet=True)
-    resumed.train(6)
+    train_until(resumed, 6)
     for a, b in zip(_params(straight), _params(resumed), strict=True):
         assert torch.equal(a, b)
 
@@ -155,7 +157,7 @@ def test_training_lowers_exact_w1(tmp_path: Path) -> None:
     )
     trainer = start_run(config, tmp_path / "run", quiet=True)
     start = trainer.evaluate()
-    trainer.train(300)
+    train_until(trainer, 300)
     end = trainer.evaluate()
     assert end["w1"] < 0.4 * start["w1"], (start, end)
     assert end["modes_covered"] >= 6
@@ -163,19 +165,19 @@ def test_training_lowers_exact_w1(tmp_path: Path) -> None:
 
 def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     trainer = start_run(tiny_config(steps=9), tmp_path / "run", quiet=True)
-    trainer.train(3)
+    train_until(trainer, 3)
     good = sorted((tmp_path / "run" / "checkpoints").iterdir())
     with torch.no_grad():
         trainer.critic[0].weight.fill_(float("nan"))
     with pytest.raises(NonFiniteLossError, match="NaN or inf before step 4"):
-        trainer.train(9)
+        train_until(trainer, 9)
     assert sorted((tmp_path / "run" / "checkpoints").iterdir()) == good
     assert open_run(tmp_path / "run", quiet=True).step == 3
 
 
 def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
     trainer = start_run(tiny_config(), tmp_path / "run", quiet=True)
-    trainer.train(3)
+    train_until(trainer, 3)
     metrics = (tmp_path / "run" / "metrics.jsonl").read_text()
     with pytest.raises(UserError, match="already holds a run"):
         start_run(tiny_config(), tmp_path / "run", quiet=True)
@@ -185,7 +187,7 @@ def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
 
 
 def test_checkpoint_from_another_model_is_refused(tmp_path: Path) -> None:
-    start_run(tiny_config(), tmp_path / "run", quiet=True).train(3)
+    train_until(start_run(tiny_config(), tmp_path / "run", quiet=True), 3)
     config_file = tmp_path / "run" / "config.yaml"
     config_file.write_text(config_file.read_text().replace("critic_width: 32", "critic_width: 16"))
     with pytest.raises(UserError, match="different model"):

@@ -8,8 +8,10 @@ import torch
 
 from conftest import tiny_image_config
 from test_train import _params
-from wgan.evaluation import IMAGE_KEYS
-from wgan.train import Trainer, open_run, start_run
+from wgan.evaluation.images import IMAGE_KEYS
+from wgan.training.loop import train_until
+from wgan.training.rundir import open_run, start_run
+from wgan.training.trainer import Trainer
 
 
 @pytest.mark.usefixtures("fast_classifier")
@@ -33,12 +35,12 @@ def test_image_run_resumes_to_the_bit(
                                     "generator_width": 4, "critic_width": 4}, **family
     )  # fmt: skip
     straight = start_run(config, tmp_path / "straight", quiet=True)
-    straight.train(6)
+    train_until(straight, 6)
     # The same config (linear lr decay follows config.steps), stopped with a checkpoint at step 4.
     halted = start_run(config, tmp_path / "halted", quiet=True)
-    halted.train(4)
+    train_until(halted, 4)
     resumed = open_run(tmp_path / "halted", quiet=True)
-    resumed.train(6)
+    train_until(resumed, 6)
     assert resumed.ema is not None and straight.ema is not None
     for a, b in zip(_params(straight), _params(resumed), strict=True):
         assert torch.equal(a, b)

@@ -9,9 +9,6 @@ between releases. Names are imported on first use, so that `wgan --version` does
 from __future__ import annotations
 
 import importlib
-import sys
-import types
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -36,6 +33,7 @@ if TYPE_CHECKING:
 _HOMES = {
     "Run": "wgan.api",
     "load_run": "wgan.api",
+    "train": "wgan.api",
     "Config": "wgan.config",
     "load_config": "wgan.config",
     "UserError": "wgan.errors",
@@ -53,26 +51,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
-
-
-class _Package(types.ModuleType):
-    """The wgan package, whose name `train` means the function although a submodule shares it.
-
-    Importing the submodule wgan.train (as wgan.api does) makes the import system set the
-    package's attribute `train` to that module; the setter below leaves the name to the function.
-    `from wgan.train import Trainer` still finds the module in sys.modules.
-    """
-
-    @property
-    def train(self) -> Callable[..., Run]:
-        from wgan.api import train
-
-        return train
-
-    @train.setter
-    def train(self, value: object) -> None:
-        if not (isinstance(value, types.ModuleType) and value.__name__ == "wgan.train"):
-            raise AttributeError("wgan.train is the function wgan.api.train; it cannot be set")
-
-
-sys.modules[__name__].__class__ = _Package

@@ -14,13 +14,18 @@ import numpy as np
 import torch
 
 from wgan import distributed
-from wgan.codes import Code
 from wgan.config import Config, load_config
-from wgan.cycle import CycleTrainer
 from wgan.errors import UserError
-from wgan.structured_report import codes_markdown, write_codes_figure, write_cycle_report
-from wgan.train import Trainer, open_run, start_run
-from wgan.viz import read_metrics, write_image_report, write_report
+from wgan.metrics.critic import critic_scores
+from wgan.reporting.figures import write_image_report, write_report
+from wgan.reporting.structured import codes_markdown, write_codes_figure, write_cycle_report
+from wgan.training.base import TrainerBase
+from wgan.training.codes import Code
+from wgan.training.cycle import CycleTrainer
+from wgan.training.loop import train_until
+from wgan.training.rundir import open_run, read_metrics, start_run
+from wgan.training.sampling import Sampler
+from wgan.training.trainer import Trainer
 
 
 class Run:
@@ -30,8 +35,14 @@ class Run:
     holds config.yaml, metrics.jsonl, checkpoints/ and the report.
     """
 
-    def __init__(self, trainer: Trainer) -> None:
+    def __init__(self, trainer: TrainerBase) -> None:
         self._trainer = trainer
+
+    def _sampler(self, what: str) -> Sampler:
+        """The sampler of a run with a latent space (every kind but CycleGAN)."""
+        if not isinstance(self._trainer, Trainer):
+            raise ValueError(f"{what} needs a latent space; a CycleGAN run translates samples")
+        return self._trainer.sampler
 
     @property
     def path(self) -> Path:
@@ -66,7 +77,12 @@ class Run:
             True when `steps` was reached; False when Ctrl-C or SIGTERM stopped training (a
             checkpoint is saved first; `stop_signal` says which).
         """
-        return self._trainer.train(self.config.steps if steps is None else steps)
+        return train_until(self._trainer, self.config.steps if steps is None else steps)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """The shape of one sample: (d,) for points, (C, H, W) for images."""
+        return tuple(self._trainer.source.sample_shape)
 
     @property
     def stop_signal(self) -> int:
@@ -77,7 +93,8 @@ class Run:
     def n_classes(self) -> int:
         """The classes a conditional run generates (cGAN, AC-GAN: the data's; InfoGAN: the
         categorical code's values); 0 for the other runs."""
-        codes = self._trainer.codes
+        trainer = self._trainer
+        codes = trainer.kind.codes if isinstance(trainer, Trainer) else None
         return 0 if codes is None else codes.n_classes
 
     def sample(self, n: int, *, seed: int | None = None, label: int | None = None) -> np.ndarray:
@@ -106,12 +123,12 @@ class Run:
         """Samples of every class (InfoGAN: every categorical code) with the same z and
         continuous codes across classes: (n_classes, per_class, *sample_shape)."""
         k = self.n_classes
-        trainer = self._trainer
-        z = trainer.eval_noise(per_class, seed=seed).repeat(k, 1)
-        continuous = trainer.eval_code(per_class, seed=seed).continuous
+        sampler = self._sampler("class_grid")
+        z = sampler.noise(per_class, seed=seed).repeat(k, 1)
+        continuous = sampler.code(per_class, seed=seed).continuous
         labels = torch.arange(k, device=z.device).repeat_interleave(per_class)
         code = Code(labels, None if continuous is None else continuous.repeat(k, 1))
-        samples = trainer.generate(z, code)
+        samples = sampler.generate(z, code)
         return samples.reshape(k, per_class, *samples.shape[1:]).cpu().numpy()
 
     def code_traversal(
@@ -119,15 +136,15 @@ class Run:
     ) -> np.ndarray:
         """An InfoGAN run's continuous code `index` swept over [-1, 1] in `steps` while z and
         the other codes stay fixed, one row each: (rows, steps, *sample_shape)."""
-        trainer = self._trainer
-        codes = trainer.codes
+        sampler = self._sampler("code_traversal")
+        codes = sampler.kind.codes
         if codes is None or not 0 <= index < codes.n_continuous:
             raise ValueError(f"this run has no continuous code {index}")
-        z = trainer.eval_noise(rows, seed=seed).repeat_interleave(steps, dim=0)
-        code = trainer.eval_code(rows, seed=seed).repeat_interleave(steps)
+        z = sampler.noise(rows, seed=seed).repeat_interleave(steps, dim=0)
+        code = sampler.code(rows, seed=seed).repeat_interleave(steps)
         assert code.continuous is not None
         code.continuous[:, index] = torch.linspace(-1.0, 1.0, steps, device=z.device).repeat(rows)
-        samples = trainer.generate(z, code)
+        samples = sampler.generate(z, code)
         return samples.reshape(rows, steps, *samples.shape[1:]).cpu().numpy()
 
     def interpolations(self, rows: int = 8, steps: int = 10, *, seed: int = 1) -> np.ndarray:
@@ -142,8 +159,8 @@ class Run:
         numpy.ndarray
             (rows, steps, *sample_shape) float32.
         """
-        trainer = self._trainer
-        ends = trainer.eval_noise(2 * rows, seed=seed).double()
+        sampler = self._sampler("interpolations")
+        ends = sampler.noise(2 * rows, seed=seed).double()
         a, b = ends[:rows], ends[rows:]
         cos = (a * b).sum(1, keepdim=True) / (
             a.norm(dim=1, keepdim=True) * b.norm(dim=1, keepdim=True)
@@ -153,8 +170,8 @@ class Run:
         weights_a = torch.sin((1.0 - t) * omega) / torch.sin(omega)  # (rows, steps)
         weights_b = torch.sin(t * omega) / torch.sin(omega)
         z = weights_a[..., None] * a[:, None] + weights_b[..., None] * b[:, None]
-        code = trainer.eval_code(rows, seed=seed).repeat_interleave(steps)  # fixed along a row
-        images = trainer.generate(z.reshape(rows * steps, -1).float(), code)
+        code = sampler.code(rows, seed=seed).repeat_interleave(steps)  # fixed along a row
+        images = sampler.generate(z.reshape(rows * steps, -1).float(), code)
         return images.reshape(rows, steps, *images.shape[1:]).cpu().numpy()
 
     def evaluate(self, n: int | None = None, real: np.ndarray | None = None) -> dict[str, Any]:
@@ -205,20 +222,13 @@ class Run:
 
     def critic_scores(self, x: np.ndarray) -> np.ndarray:
         """f(x) for points x (n, *sample_shape), in fp32 (runs whose critic scores x alone)."""
-        if self.config.gan in ("cgan", "cyclegan"):
+        critic = self._trainer.sample_critic()
+        if critic is None:
             raise ValueError(
                 "a cGAN critic scores (x, label) and a CycleGAN run has a critic per domain; "
                 "critic_scores is for the other runs"
             )
-        critic = self._trainer.critic
-        was_training = critic.training
-        critic.eval()  # eval mode: a spectral norm's power iteration must not advance here
-        try:
-            with torch.no_grad():
-                inputs = torch.as_tensor(x, dtype=torch.float32, device=self._trainer.device)
-                return critic(inputs).float().squeeze(-1).cpu().numpy()
-        finally:
-            critic.train(was_training)
+        return critic_scores(critic, x, device=self._trainer.device)
 
     def write_report(self) -> Path:
         """report.png and report.md in the run directory (and codes.png for a conditional run);
@@ -226,7 +236,8 @@ class Run:
         if isinstance(self._trainer, CycleTrainer):
             return self._write_cycle_report(self._trainer)
         n = self.config.eval.n
-        real = self._trainer.source.holdout(n).cpu().numpy()
+        real = self._trainer.holdout(n).cpu().numpy()
+        records = read_metrics(self.path)
         if self.config.is_image_run:
             path = write_image_report(
                 self.path,
@@ -234,16 +245,19 @@ class Run:
                 fake=self.sample(64),
                 interpolations=self.interpolations(),
                 config=self.config.to_dict(),
+                records=records,
             )
         else:
+            critic = self._trainer.sample_critic()
             path = write_report(
                 self.path,
                 real=real,
                 fake=self.sample(len(real)),
-                critic=None if self.config.gan == "cgan" else self.critic_scores,
+                critic=None if critic is None else self.critic_scores,
                 config=self.config.to_dict(),
+                records=records,
             )
-        codes = self._trainer.codes
+        codes = self._sampler("write_report").kind.codes
         if codes is not None:
             images = self.config.is_image_run
             traversals = [
@@ -256,16 +270,15 @@ class Run:
                 class_grid=self.class_grid(10 if images else 300),
                 traversals=traversals,
             )
-            evals = [r for r in read_metrics(self.path) if r["kind"] == "eval"]
             with open(self.path / "report.md", "a") as report:
-                report.write(codes_markdown(self.config.gan, evals))
+                report.write(codes_markdown(self.config.gan))
         return path
 
     def _write_cycle_report(self, trainer: CycleTrainer) -> Path:
         from wgan.data.transforms import transform_samples
 
         n = min(self.config.eval.n, 500)
-        held = {x: trainer.sources[x].holdout(n) for x in "ab"}
+        held = {x: trainer.domains[x].holdout(n) for x in "ab"}
         translated = {
             "b": trainer.translate(held["a"], "ab"),
             "a": trainer.translate(held["b"], "ba"),
@@ -291,6 +304,7 @@ class Run:
             cycled=arrays(cycled),
             truth=None if truth is None else arrays(truth),
             config=self.config.to_dict(),
+            records=read_metrics(self.path),
         )
 
 
@@ -337,7 +351,7 @@ def load_real_images(run: Run, path: str | Path, n: int) -> np.ndarray:
     """
     from wgan.data.images import load_image_data, to_unit_range
 
-    channels, resolution, _ = run._trainer.source.sample_shape
+    channels, resolution, _ = run.sample_shape
     data = load_image_data(path, resolution=resolution, channels=channels)
     parts, left = [], n
     for images in (data.test, data.train):

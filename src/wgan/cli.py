@@ -62,97 +62,19 @@ def _config_from_args(args: argparse.Namespace) -> Any:
     return config
 
 
-def _image_table(title: str, evals: list[dict[str, Any]]) -> Any:
-    from rich.table import Table
-
-    table = Table(title=title)
-    columns = ("step", "FID", "real vs real", "KID", "classes", "confidence", "W1 pixels",
-               "critic W est.")  # fmt: skip
-    for column in columns:
-        table.add_column(column, justify="right")
-
-    def fmt(value: Any, spec: str) -> str:
-        return "-" if value is None else format(value, spec)
-
-    for r in evals[-5:]:
-        classes = f"{r['classes_covered']}/{r['classes_total']}" if r["classes_total"] else "-"
-        table.add_row(
-            str(r["step"]),
-            fmt(r["fid"], ".3f"),
-            fmt(r["fid_noise_floor"], ".3f"),
-            fmt(r["kid_mean"], ".4f"),
-            classes,
-            fmt(r["confidence"], ".1%"),
-            f"{r['w1_pixels']:.3f}",
-            f"{r['critic_w_estimate']:.3f}",
-        )
-    return table
-
-
 def _print_summary(run: Any, seconds: float) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    from wgan.viz import read_metrics
+    from wgan.reporting.tables import columns_of, terminal_table
+    from wgan.training.rundir import read_metrics
 
     evals = [r for r in read_metrics(run.path) if r["kind"] == "eval"]
     title = f"{run.config.name}: {run.step} generator steps in {seconds:.0f} s"
     console = Console()
-    report = f"report: {run.path / 'report.png'} and {run.path / 'report.md'}"
-    if run.config.gan == "cyclegan":
-        console.print(_cycle_table(title, evals))
-        console.print(report)
-        return
-    for key, name in (
-        ("label_accuracy", "label accuracy"),
-        ("code_class_agreement", "code-class agreement"),
-    ):
-        if evals and evals[-1].get(key) is not None:
-            console.print(f"{name} at step {evals[-1]['step']}: {evals[-1][key]:.1%} (codes.png)")
-    if run.config.is_image_run:
-        console.print(_image_table(title, evals))
-        console.print(report)
-        return
-    table = Table(title=title)
-    for column in ("step", "exact W1", "noise floor", "critic W est.", "modes", "high quality"):
-        table.add_column(column, justify="right")
-    for r in evals[-5:]:
-        modes = f"{r['modes_covered']}/{r['modes_total']}" if r["modes_total"] else "-"
-        quality = f"{r['high_quality']:.1%}" if r["high_quality"] is not None else "-"
-        table.add_row(
-            str(r["step"]),
-            f"{r['w1']:.4f}",
-            f"{r['w1_noise_floor']:.4f}",
-            f"{r['critic_w_estimate']:.4f}",
-            modes,
-            quality,
-        )
-    console.print(table)
-    console.print(report)
-
-
-def _cycle_table(title: str, evals: list[dict[str, Any]]) -> Any:
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in ("step", "W1 G(A) to B", "W1 F(B) to A", "floor", "cycle error A",
-                   "translation error A->B", "random target"):  # fmt: skip
-        table.add_column(column, justify="right")
-
-    def fmt(value: Any) -> str:
-        return "-" if value is None else f"{value:.4f}"
-
-    for r in evals[-5:]:
-        table.add_row(
-            str(r["step"]),
-            fmt(r["w1_ab"]),
-            fmt(r["w1_ba"]),
-            fmt(r["w1_ab_noise_floor"]),
-            fmt(r["cycle_error_a"]),
-            fmt(r["translation_error_ab"]),
-            fmt(r["translation_baseline_ab"]),
-        )
-    return table
+    console.print(terminal_table(columns_of(run.config.to_dict()), evals, title))
+    if run.n_classes:
+        console.print("codes: codes.png")
+    console.print(f"report: {run.path / 'report.png'} and {run.path / 'report.md'}")
 
 
 def _train_to_end(run: Any, steps: int) -> int:
@@ -175,7 +97,7 @@ def _train_to_end(run: Any, steps: int) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from wgan.api import Run
-    from wgan.train import start_run
+    from wgan.training.rundir import start_run
 
     config = _config_from_args(args)
     out = args.out or Path("runs") / config.name
@@ -186,7 +108,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_resume(args: argparse.Namespace) -> int:
     from wgan import distributed
     from wgan.api import Run
-    from wgan.train import open_run
+    from wgan.training.rundir import open_run
 
     run = Run(open_run(args.run_dir, steps=args.steps, quiet=args.quiet))
     target = run.config.steps
@@ -201,7 +123,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from wgan.api import load_run
-    from wgan.viz import save_image_grid, save_points_figure
+    from wgan.reporting.figures import save_image_grid, save_points_figure
 
     suffix = args.output.suffix.lower()
     if suffix not in (".npy", ".png"):
@@ -254,8 +176,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     import torch
 
-    from wgan.bench import format_report, random_image_data, run_bench
     from wgan.config import raw_config
+    from wgan.demos.bench import format_report, random_image_data, run_bench
 
     if args.threads is not None:
         if args.threads < 1:
@@ -331,7 +253,7 @@ def _add_bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _demo_training(out: Path | None) -> int:
     from wgan.api import Run
     from wgan.config import load_config
-    from wgan.train import start_run
+    from wgan.training.rundir import start_run
 
     config = load_config()
     out = out or Path("runs") / "demo"
@@ -341,19 +263,19 @@ def _demo_training(out: Path | None) -> int:
 
 
 def _demo_distances(out: Path | None) -> int:
-    from wgan.distances.demo import run_demo
+    from wgan.demos.distances import run_demo
 
     return run_demo(out)
 
 
 def _demo_theory(out: Path | None) -> int:
-    from wgan.theory.demo import run_demo
+    from wgan.demos.theory.demo import run_demo
 
     return run_demo(out)
 
 
 def _demo_findings(out: Path | None) -> int:
-    from wgan.findings import run_demo
+    from wgan.demos.findings import run_demo
 
     return run_demo(out)
 
@@ -398,7 +320,7 @@ def _cmd_distance(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from wgan.compare import CompareRequest, run_compare
+    from wgan.demos.compare import CompareRequest, run_compare
 
     return run_compare(
         CompareRequest(
@@ -431,8 +353,8 @@ def _seed_list(text: str) -> list[int]:
 
 
 def _add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from wgan.compare import DEFAULT_METHODS, DEFAULT_OUT, EVAL_N
     from wgan.config import TOY_DATASETS
+    from wgan.demos.compare import DEFAULT_METHODS, DEFAULT_OUT, EVAL_N
 
     compare = sub.add_parser(
         "compare",

@@ -9,7 +9,15 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-__all__ = ["clip_weights_", "gradient_penalty", "interpolate", "spectral_normalize_"]
+__all__ = [
+    "PENALTY_METHODS",
+    "clip_weights_",
+    "gradient_penalty",
+    "interpolate",
+    "spectral_normalize_",
+]
+
+PENALTY_METHODS = ("gp", "gp-one-sided")  # the methods of `lipschitz.method` that add a penalty
 
 
 def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:

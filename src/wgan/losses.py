@@ -12,11 +12,17 @@ One sign convention everywhere: the critic scores real samples high. Critic loss
   module returns scores = -E(x), so that real samples score high here too, and the EBGAN losses
   take those scores.
 
-`loss_pair(name)` gives the (critic loss, generator loss) pair of a config's `loss` name.
+`LOSSES` is the registry of a config's `loss` names: one entry, (critic loss, generator loss,
+the names of the loss's hyperparameters), per loss; the config accepts exactly its names, and
+`loss_pair(name, **hyperparameters)` gives the pair with the hyperparameters bound. Adding a loss
+is writing its functions and one entry.
+
+`critic_objective` is what every critic in wgan minimises, for any loss and Lipschitz method:
+the adversarial loss plus lambda times the gradient penalty when the method is one.
 
 The auxiliary terms of the structured GANs are losses of their own, added to the adversarial
-ones: AC-GAN's class loss, InfoGAN's mutual-information lower bound, CycleGAN's cycle and
-identity losses.
+ones, each taking (prediction, target) and returning a loss to minimise: AC-GAN's class loss,
+InfoGAN's mutual-information loss (-L_I), CycleGAN's cycle and identity losses.
 """
 
 from __future__ import annotations
@@ -24,15 +30,23 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from wgan.lipschitz import PENALTY_METHODS, gradient_penalty
+
 __all__ = [
+    "LOSSES",
     "CriticLoss",
+    "CriticObjective",
     "GeneratorLoss",
+    "Loss",
     "auxiliary_classifier_loss",
+    "critic_objective",
     "cycle_consistency_loss",
     "ebgan_critic_loss",
     "ebgan_generator_loss",
@@ -45,7 +59,7 @@ __all__ = [
     "lsgan_generator_loss",
     "minimax_critic_loss",
     "minimax_generator_loss",
-    "mutual_information_lower_bound",
+    "mutual_information_loss",
     "nonsaturating_generator_loss",
     "pullaway_term",
     "wasserstein_critic_loss",
@@ -141,28 +155,113 @@ def pullaway_term(features: Tensor) -> Tensor:
     return (cosines.square().sum() - b) / (b * (b - 1))
 
 
-def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
-    """||E f(x) - E f(G(z))||^2 on critic features (B, k): the generator loss of feature
+def feature_matching_loss(fake_features: Tensor, real_features: Tensor) -> Tensor:
+    """||E f(G(z)) - E f(x)||^2 on critic features (B, k): the generator loss of feature
     matching (Salimans et al. 2016), used in place of the loss's own generator loss."""
-    return (real_features.flatten(1).mean(0) - fake_features.flatten(1).mean(0)).square().sum()
+    return (fake_features.flatten(1).mean(0) - real_features.flatten(1).mean(0)).square().sum()
 
 
-_PAIRS: dict[str, tuple[CriticLoss, GeneratorLoss]] = {
-    "wasserstein": (wasserstein_critic_loss, wasserstein_generator_loss),
-    "minimax": (minimax_critic_loss, minimax_generator_loss),
-    "nonsaturating": (minimax_critic_loss, nonsaturating_generator_loss),
-    "hinge": (hinge_critic_loss, hinge_generator_loss),
-    "lsgan": (lsgan_critic_loss, lsgan_generator_loss),
+@dataclass(frozen=True)
+class Loss:
+    """A registry entry: the critic and generator losses, and the names of the keyword
+    hyperparameters of the critic loss (taken from the config section named like the loss)."""
+
+    critic: Callable[..., Tensor]
+    generator: GeneratorLoss
+    hyperparameters: tuple[str, ...] = ()
+
+
+LOSSES: dict[str, Loss] = {
+    "wasserstein": Loss(wasserstein_critic_loss, wasserstein_generator_loss),
+    "minimax": Loss(minimax_critic_loss, minimax_generator_loss),
+    "nonsaturating": Loss(minimax_critic_loss, nonsaturating_generator_loss),
+    "hinge": Loss(hinge_critic_loss, hinge_generator_loss),
+    "lsgan": Loss(lsgan_critic_loss, lsgan_generator_loss),
+    "ebgan": Loss(ebgan_critic_loss, ebgan_generator_loss, ("margin",)),
 }
 
 
-def loss_pair(name: str, *, margin: float = 1.0) -> tuple[CriticLoss, GeneratorLoss]:
-    """(critic loss, generator loss) for a config `loss` name; `margin` is EBGAN's m."""
-    if name == "ebgan":
-        return functools.partial(ebgan_critic_loss, margin=margin), ebgan_generator_loss
-    if name not in _PAIRS:
-        raise ValueError(f"unknown loss {name!r}; known: {', '.join([*_PAIRS, 'ebgan'])}")
-    return _PAIRS[name]
+def loss_pair(name: str, **hyperparameters: float) -> tuple[CriticLoss, GeneratorLoss]:
+    """(critic loss, generator loss) for a config `loss` name, with the hyperparameters the
+    entry names bound (others are ignored), e.g. ``loss_pair("ebgan", margin=0.5)``."""
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}")
+    entry = LOSSES[name]
+    missing = [key for key in entry.hyperparameters if key not in hyperparameters]
+    if missing:
+        raise ValueError(f"loss {name!r} needs {', '.join(missing)}")
+    if not entry.hyperparameters:
+        return entry.critic, entry.generator
+    bound = {key: hyperparameters[key] for key in entry.hyperparameters}
+    return functools.partial(entry.critic, **bound), entry.generator
+
+
+# ---- the critic's objective ---------------------------------------------------------------------
+
+
+class LipschitzSettings(Protocol):
+    """What the objective reads of a config's `lipschitz` section."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def gp_lambda(self) -> float: ...
+
+
+class CriticObjective(NamedTuple):
+    """What a critic minimises, `total`, in two parts: `loss` (the adversarial loss plus a GAN
+    kind's own terms) and `penalty` (lambda times the gradient penalty; None without one); and
+    what it logs (detached): critic_loss (the adversarial loss alone), critic_w_estimate
+    (mean f(real) - mean f(fake)) and, with a penalty, penalty (without lambda) and grad_norm
+    (the mean gradient norm at the interpolates)."""
+
+    loss: Tensor
+    penalty: Tensor | None
+    stats: dict[str, Tensor]
+
+    @property
+    def total(self) -> Tensor:
+        return self.loss if self.penalty is None else self.loss + self.penalty
+
+
+def critic_objective(
+    real_scores: Tensor,
+    fake_scores: Tensor,
+    *,
+    loss: CriticLoss,
+    lipschitz: LipschitzSettings,
+    critic: Callable[[Tensor], Tensor] | None = None,
+    real: Tensor | None = None,
+    fake: Tensor | None = None,
+    eps: Tensor | None = None,
+    extra: Tensor | None = None,
+) -> CriticObjective:
+    """loss(real_scores, fake_scores) [+ extra] + lambda * penalty: the critic's objective for
+    any loss and Lipschitz method (Gulrajani et al. 2017, Algorithm 1, line 7, for the
+    Wasserstein loss); `extra` is a GAN kind's own term (AC-GAN's class loss).
+
+    The penalty is added when `lipschitz.method` is 'gp' or 'gp-one-sided': then `critic` (samples
+    to scores; a conditional critic with its labels bound), the `real` and `fake` batches the
+    scores came from and the interpolation weights `eps` (B,) are needed. It is computed in a
+    pass of its own over the interpolates (DESIGN.md: a shared pass would run the double backward
+    over real and fake too). Clipping and spectral normalisation act on the weights, not on the
+    objective (`wgan.lipschitz`).
+    """
+    adversarial = loss(real_scores, fake_scores)
+    stats = {
+        "critic_loss": adversarial.detach(),
+        "critic_w_estimate": (real_scores.mean() - fake_scores.mean()).detach(),
+    }
+    total = adversarial if extra is None else adversarial + extra
+    if lipschitz.method not in PENALTY_METHODS:
+        return CriticObjective(total, None, stats)
+    if critic is None or real is None or fake is None or eps is None:
+        raise ValueError("a gradient penalty needs critic, real, fake and eps")
+    penalty, norms = gradient_penalty(
+        critic, real, fake, eps=eps, one_sided=lipschitz.method == "gp-one-sided"
+    )
+    stats |= {"penalty": penalty.detach(), "grad_norm": norms.mean().detach()}
+    return CriticObjective(total, lipschitz.gp_lambda * penalty, stats)
 
 
 # ---- auxiliary terms: AC-GAN, InfoGAN, CycleGAN ------------------------------------------------
@@ -175,22 +274,23 @@ def auxiliary_classifier_loss(logits: Tensor, labels: Tensor) -> Tensor:
     return F.cross_entropy(logits.float(), labels)
 
 
-def mutual_information_lower_bound(
+def mutual_information_loss(
     categorical_logits: Tensor | None,
-    categorical: Tensor | None,
     continuous_means: Tensor | None,
+    categorical: Tensor | None,
     continuous: Tensor | None,
 ) -> Tensor:
-    r"""InfoGAN's variational lower bound on I(c; G(z, c)), in nats (Chen et al. 2016, eq. 4).
+    r"""InfoGAN's loss -L_I, in nats: the predictions of Q first, then the codes they predict
+    (Chen et al. 2016, eq. 4). L_I is a variational lower bound on I(c; G(z, c)):
 
     .. math:: L_I = H(c) + E[\log Q(c \mid G(z, c))] \le I(c; G(z, c))
 
     for a categorical code c ~ Uniform{0..K-1}, H = log K, with Q a softmax over the logits
     (B, K); and continuous codes u ~ U(-1, 1)^m, H = m log 2, with Q a unit-variance Gaussian
     about the means (B, m): log Q(u | x) = -m/2 log(2 pi) - |u - mean|^2 / 2. Either part may be
-    None. The bound reaches log K for the categorical part when Q names every code for sure; its
+    None. L_I reaches log K for the categorical part when Q names every code for sure; its
     continuous part stays below m (log 2 - log(2 pi) / 2) < 0, the price of a fixed variance.
-    InfoGAN's loss is -lambda L_I, minimised by the generator and by Q.
+    The generator and Q minimise lambda times this loss.
     """
     terms = []
     if categorical_logits is not None and categorical is not None:
@@ -202,20 +302,20 @@ def mutual_information_lower_bound(
         terms.append(m * (math.log(2.0) - 0.5 * math.log(2.0 * math.pi)) - 0.5 * squared)
     if not terms:
         raise ValueError("give the categorical part, the continuous part, or both")
-    return torch.stack(terms).sum()
+    return -torch.stack(terms).sum()
 
 
 def _mean_abs(x: Tensor, y: Tensor) -> Tensor:
     return (x - y).abs().mean()
 
 
-def cycle_consistency_loss(a: Tensor, a_cycled: Tensor, b: Tensor, b_cycled: Tensor) -> Tensor:
+def cycle_consistency_loss(a_cycled: Tensor, a: Tensor, b_cycled: Tensor, b: Tensor) -> Tensor:
     """CycleGAN's cycle loss E|F(G(a)) - a|_1 + E|G(F(b)) - b|_1, each a mean absolute difference
     per coordinate (Zhu et al. 2017, eq. 2, with the norm averaged over coordinates)."""
     return _mean_abs(a_cycled, a) + _mean_abs(b_cycled, b)
 
 
-def identity_loss(a: Tensor, a_mapped: Tensor, b: Tensor, b_mapped: Tensor) -> Tensor:
+def identity_loss(a_mapped: Tensor, a: Tensor, b_mapped: Tensor, b: Tensor) -> Tensor:
     """CycleGAN's identity loss E|F(a) - a|_1 + E|G(b) - b|_1: each translator should leave
     samples of its own target domain as they are (Zhu et al. 2017, section 5.2)."""
     return _mean_abs(a_mapped, a) + _mean_abs(b_mapped, b)

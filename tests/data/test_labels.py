@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from conftest import tiny_config, tiny_image_config
-from wgan.codes import LatentCodes, latent_codes
 from wgan.data.points import PointFileError, load_points, read_points
 from wgan.data.sources import ImageSource, TensorSource, build_source
 from wgan.errors import UserError
+from wgan.training.codes import LatentCodes, latent_codes
 
 CPU = torch.device("cpu")
 

@@ -9,10 +9,10 @@ import torch
 from torch import nn
 
 from conftest import tiny_config, tiny_image_config
-from wgan.codes import LatentCodes
+from wgan.data.sources import build_source
 from wgan.errors import UserError
 from wgan.lipschitz import gradient_penalty
-from wgan.models import build_models
+from wgan.models import build_translation_models
 from wgan.models.conditional import (
     AuxiliaryCritic,
     LabelConcatCritic,
@@ -22,6 +22,8 @@ from wgan.models.conditional import (
 from wgan.models.dcgan import DCGANCritic
 from wgan.models.mlp import MLPCritic
 from wgan.models.translation import ImageTranslator, build_translator
+from wgan.training.codes import LatentCodes
+from wgan.training.kinds import make_kind
 
 
 def _mlp_critic(dim: int) -> MLPCritic:
@@ -93,9 +95,11 @@ def test_build_models_of_each_kind(
     gan: str, fields: dict[str, object], critic_type: type, input_dim: int
 ) -> None:
     config = tiny_config(gan=gan, **fields)
-    continuous = 2 if gan == "infogan" else 0
-    codes = LatentCodes(n_classes=5, n_continuous=continuous)
-    generator, critic = build_models(config, (2,), codes=codes)
+    source = build_source(config, torch.device("cpu"))
+    kind = make_kind(config, source)
+    assert kind.codes is not None
+    kind.codes = LatentCodes(n_classes=5, n_continuous=2 if gan == "infogan" else 0)
+    generator, critic = kind.models((2,))
     assert isinstance(critic, critic_type)
     assert generator(torch.randn(3, input_dim)).shape == (3, 2)
 
@@ -104,7 +108,7 @@ def test_cyclegan_models_are_pairs_of_translators_and_critics() -> None:
     config = tiny_image_config(
         gan="cyclegan", data_b={"name": "digits", "resolution": 8, "transform": "invert"}
     )
-    generator, critic = build_models(config, (1, 8, 8), sample_shape_b=(3, 8, 8))
+    generator, critic = build_translation_models(config, (1, 8, 8), (3, 8, 8))
     assert isinstance(generator, nn.ModuleDict) and isinstance(critic, nn.ModuleDict)
     assert generator["ab"](torch.randn(2, 1, 8, 8)).shape == (2, 3, 8, 8)
     assert generator["ba"](torch.randn(2, 3, 8, 8)).shape == (2, 1, 8, 8)

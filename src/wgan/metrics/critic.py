@@ -3,6 +3,7 @@ and its accuracy as a classifier."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -33,3 +34,16 @@ def critic_accuracy(real_scores: Tensor, fake_scores: Tensor, *, threshold: floa
     """
     right = (real_scores > threshold).sum() + (fake_scores < threshold).sum()
     return float(right) / (real_scores.numel() + fake_scores.numel())
+
+
+def critic_scores(critic: nn.Module, x: np.ndarray, *, device: torch.device) -> np.ndarray:
+    """f(x) (n,) for samples x (n, ...) in fp32, the critic in eval mode (a spectral norm's power
+    iteration must not advance here) and left in the mode it was in."""
+    was_training = critic.training
+    critic.eval()
+    try:
+        with torch.no_grad():
+            inputs = torch.as_tensor(x, dtype=torch.float32, device=device)
+            return critic(inputs).float().squeeze(-1).cpu().numpy()
+    finally:
+        critic.train(was_training)

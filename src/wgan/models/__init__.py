@@ -2,85 +2,59 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from torch import Tensor, nn
 
 from wgan.config import Config
 from wgan.lipschitz import spectral_normalize_
 from wgan.models.autoencoder import AutoencoderCritic
-from wgan.models.conditional import AuxiliaryCritic, LabelConcatCritic, ProjectionCritic
 from wgan.models.dcgan import DCGANCritic, DCGANGenerator
 from wgan.models.mlp import MLPCritic, mlp
 from wgan.models.resnet import ResNetCritic, ResNetGenerator
 from wgan.models.translation import build_translator
 
-if TYPE_CHECKING:
-    from wgan.codes import LatentCodes
+
+def build_models(config: Config, sample_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
+    """(generator, critic) of an unconditional GAN: the generator maps z (B, latent_dim) to
+    samples (B, *sample_shape), the critic maps samples to scores (B, 1). A GAN kind that adds
+    inputs or heads builds its pair from `build_generator` and `build_critic` itself
+    (`wgan.training.kinds`)."""
+    generator = build_generator(config, config.model.latent_dim, sample_shape)
+    return generator, constrain(config, build_critic(config, sample_shape))
 
 
-def build_models(
-    config: Config,
-    sample_shape: tuple[int, ...],
-    *,
-    codes: LatentCodes | None = None,
-    sample_shape_b: tuple[int, ...] | None = None,
-) -> tuple[nn.Module, nn.Module]:
-    """(generator, critic): the generator maps z (B, latent_dim) to samples (B, *sample_shape),
-    the critic maps samples to scores (B, 1).
+def build_translation_models(
+    config: Config, shape_a: tuple[int, ...], shape_b: tuple[int, ...]
+) -> tuple[nn.ModuleDict, nn.ModuleDict]:
+    """CycleGAN's pair: a ModuleDict of the translators `ab` (A -> B) and `ba`, and a ModuleDict
+    of the critics `a` and `b` of each domain."""
+    m = config.model
+    shapes = {"a": shape_a, "b": shape_b}
+    translators = nn.ModuleDict(
+        {
+            f"{x}{y}": build_translator(
+                shapes[x],
+                shapes[y],
+                width=m.generator_width,
+                depth=m.generator_depth,
+                activation=m.activation,
+            )
+            for x, y in ("ab", "ba")
+        }
+    )
+    critics = nn.ModuleDict({x: build_critic(config, shapes[x]) for x in "ab"})
+    constrain(config, critics)
+    return translators, critics
 
-    Points (d,) get MLPs: the critic is EBGAN's autoencoder for loss 'ebgan', else an MLP (with
-    minibatch discrimination when stabilizers.minibatch.kernels > 0); both have `features(x)`
-    (B, k). Images (C, R, R) get the DCGAN or ResNet pair sized from R and C.
-    lipschitz.method 'sn' spectrally normalises every critic weight.
 
-    Conditional GANs (`codes`): the generator takes z with the codes appended (B, latent_dim +
-    codes.dim); the critic is wrapped as `gan` says (`wgan.models.conditional`). CycleGAN
-    (`sample_shape_b`, the second domain's): the generator is a ModuleDict of the translators
-    `ab` (A -> B) and `ba`, the critic a ModuleDict of the critics `a` and `b` of each domain.
-    """
-    if config.gan == "cyclegan":
-        assert sample_shape_b is not None
-        m = config.model
-        shapes = {"a": sample_shape, "b": sample_shape_b}
-        generator: nn.Module = nn.ModuleDict(
-            {
-                f"{x}{y}": build_translator(
-                    shapes[x],
-                    shapes[y],
-                    width=m.generator_width,
-                    depth=m.generator_depth,
-                    activation=m.activation,
-                )
-                for x, y in ("ab", "ba")
-            }
-        )
-        critic: nn.Module = nn.ModuleDict({x: _critic(config, shapes[x]) for x in "ab"})
-    else:
-        code_dim = 0 if codes is None else codes.dim
-        generator = _generator(config, config.model.latent_dim + code_dim, sample_shape)
-        critic = _conditional_critic(config, sample_shape, codes)
+def constrain(config: Config, critic: nn.Module) -> nn.Module:
+    """The finished critic: spectrally normalised when lipschitz.method is 'sn'."""
     if config.lipschitz.method == "sn":
         spectral_normalize_(critic)
-    return generator, critic
+    return critic
 
 
-def _conditional_critic(
-    config: Config, sample_shape: tuple[int, ...], codes: LatentCodes | None
-) -> nn.Module:
-    if codes is None:
-        return _critic(config, sample_shape)
-    if config.gan == "infogan":
-        return AuxiliaryCritic(_critic(config, sample_shape), codes.dim)
-    if config.gan == "acgan":
-        return AuxiliaryCritic(_critic(config, sample_shape), codes.n_classes)
-    if config.cgan.critic == "projection":
-        return ProjectionCritic(_critic(config, sample_shape), codes.n_classes)
-    widened = (sample_shape[0] + codes.n_classes, *sample_shape[1:])  # the label's K inputs
-    return LabelConcatCritic(_critic(config, widened), codes.n_classes)
-
-
-def _generator(config: Config, in_dim: int, sample_shape: tuple[int, ...]) -> nn.Module:
+def build_generator(config: Config, in_dim: int, sample_shape: tuple[int, ...]) -> nn.Module:
+    """The generator of the config's architecture from inputs (B, in_dim) to samples."""
     m = config.model
     if m.arch == "mlp":
         (dim,) = sample_shape
@@ -94,7 +68,11 @@ def _generator(config: Config, in_dim: int, sample_shape: tuple[int, ...]) -> nn
     )
 
 
-def _critic(config: Config, sample_shape: tuple[int, ...]) -> nn.Module:
+def build_critic(config: Config, sample_shape: tuple[int, ...]) -> nn.Module:
+    """The critic of the config's architecture (before spectral normalisation): samples to
+    scores (B, 1). Points get an MLP (with minibatch discrimination when
+    stabilizers.minibatch.kernels > 0), or EBGAN's autoencoder for loss 'ebgan'; both have
+    `features(x)` (B, k). Images (C, R, R) get the DCGAN or ResNet critic sized from R and C."""
     m = config.model
     if m.arch == "mlp":
         (dim,) = sample_shape

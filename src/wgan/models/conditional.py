@@ -2,7 +2,7 @@
 
 The generators need no wrapper: a conditional generator is the plain generator whose input is z
 with the one-hot label appended (cGAN, AC-GAN), or z with InfoGAN's codes appended
-(`wgan.codes.LatentCodes`), as Mirza & Osindero (2014) and Chen et al. (2016) feed them.
+(`wgan.training.codes.LatentCodes`), as Mirza & Osindero (2014) and Chen et al. (2016) feed them.
 
 The critics wrap a base critic that has `features(x)` (B, k) and a linear `head` (k -> 1), so
 that f(x) = head(features(x)) (the MLP, DCGAN and ResNet critics).

@@ -1,0 +1,79 @@
+"""The evaluation of point runs: exact W1 to held-out points, its noise floor, the critic's W
+estimate and mode coverage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from wgan.data.sources import DataSource
+from wgan.evaluation.common import Generate, split_real
+from wgan.evaluation.conditional import Conditioning
+from wgan.metrics.conditional import nearest_modes, neighbour_labels
+from wgan.metrics.modes import mode_coverage
+
+
+class PointEvaluator:
+    """Exact W1 to held-out points, its noise floor, the critic's estimate and mode coverage.
+
+    The noise floor is W1 between two real sets of the same size: what a perfect generator
+    would score.
+    """
+
+    def __init__(self, source: DataSource, device: torch.device, conditional: Conditioning) -> None:
+        self.source = source
+        self.device = device
+        self.conditional = conditional
+        self._floors: dict[int, float] = {}  # W1 between the two fixed real sets, by size
+
+    def __call__(
+        self, *, step: int, generate: Generate, critic: nn.Module, n: int, real: Tensor | None
+    ) -> dict[str, Any]:
+        from wgan.distances import wasserstein
+
+        held_labels = None
+        if real is None:
+            held = self.source.holdout(n)
+            held_labels = self.source.holdout_labels(n)
+            if len(held) not in self._floors:
+                reference = self.source.reference(len(held))
+                self._floors[len(held)] = wasserstein(reference.cpu().double(), held.cpu().double())
+            floor = self._floors[len(held)]
+        else:
+            held, reference = split_real(real, n, self.device)
+            floor = wasserstein(reference.cpu().double(), held.cpu().double())
+        conditional = self.conditional
+        labels = conditional.labels(len(held), held_labels)
+        fake = generate(len(held), labels=labels)
+        result: dict[str, Any] = {
+            "step": step,
+            "w1": wasserstein(fake.cpu().double(), held.cpu().double()),
+            "w1_noise_floor": floor,
+            "critic_w_estimate": conditional.critic_estimate(
+                critic, held, fake, labels, held_labels=held_labels
+            ),
+            "modes_covered": None,
+            "modes_total": None,
+            "high_quality": None,
+        }
+        modes = self.source.modes
+        if modes is not None:
+            covered, total, quality = mode_coverage(fake, modes)
+            result |= {"modes_covered": covered, "modes_total": total, "high_quality": quality}
+        classes = None if labels is None else self._classes(fake, n)
+        return result | conditional.result(labels, classes, self.source.n_classes or 0)
+
+    def _classes(self, samples: Tensor, n: int) -> Tensor | None:
+        """The classes of samples by the data's classifier: the nearest mode of a labelled
+        mixture, else a vote of the nearest of n labelled held-out points; None without labels."""
+        source = self.source
+        if source.n_classes is None:
+            return None
+        if source.modes is not None:
+            return nearest_modes(samples, source.modes)
+        held_labels = source.holdout_labels(n)
+        if held_labels is None:
+            return None
+        return neighbour_labels(samples, source.holdout(n), held_labels)

@@ -1,0 +1,181 @@
+"""A run's directory: starting a new run, opening (resuming) one, metrics.jsonl, checkpoints and
+sample grids on disk.
+
+RUN_DIR/config.yaml is the run's resolved config; metrics.jsonl one JSON record a line (`kind`
+train, eval or rollback, and `step`); checkpoints/ the newest `checkpoint.keep` checkpoints;
+samples/ the fixed-z grids of an image run; report.png and report.md the report.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from wgan import distributed
+from wgan.atomic import write_atomically
+from wgan.config import Config, build_config, read_yaml, save_config
+from wgan.errors import UserError
+from wgan.reporting.figures import GRID_SIZE, save_image_grid
+from wgan.reporting.tensorboard import TENSORBOARD_DIR, check_logger
+from wgan.training.base import TrainerBase
+from wgan.training.checkpoint import (
+    checkpoint_path,
+    list_checkpoints,
+    load_latest,
+    prune_checkpoints,
+    save_checkpoint,
+)
+from wgan.training.cycle import CycleTrainer
+from wgan.training.trainer import Trainer
+
+RUN_FILES = (
+    "config.yaml",
+    "metrics.jsonl",
+    "checkpoints",
+    "samples",
+    "report.png",
+    "report.md",
+    TENSORBOARD_DIR,
+)
+
+
+def append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
+    """One line of metrics.jsonl; opened per line, so that a rewrite of the file (a rollback)
+    never leaves a handle on the old one."""
+    with open(run_dir / "metrics.jsonl", "a") as metrics:
+        metrics.write(json.dumps(record) + "\n")
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """The records of a run's metrics.jsonl, oldest first ([] before the first)."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def truncate_metrics(run_dir: Path, step: int) -> None:
+    """Drop log lines written after the checkpoint a run resumes from, and a line a kill cut short."""
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record["step"] <= step:
+            kept.append(line + "\n")
+    write_atomically(path, "".join(kept).encode())
+
+
+def save_checkpoint_of(trainer: TrainerBase) -> Path:
+    """Write the trainer's checkpoint of this step (atomically) and delete all but the newest
+    `checkpoint.keep`."""
+    run_dir = trainer.run_dir
+    path = checkpoint_path(run_dir, trainer.step)
+    try:
+        save_checkpoint(path, trainer.state_dict())
+    except OSError as err:  # a full disk, a quota, a read-only file system
+        raise UserError(
+            f"could not write checkpoint {path} ({err.strerror or err}); the earlier "
+            f"checkpoints are kept. Free some space, then `wgan resume {run_dir}`"
+        ) from None
+    prune_checkpoints(run_dir, trainer.config.checkpoint.keep)
+    return path
+
+
+def save_sample_grid(trainer: TrainerBase) -> Path:
+    """samples/step-XXXXXXXX.png: a grid of the fixed-z samples at this step (image runs)."""
+    path = trainer.run_dir / "samples" / f"step-{trainer.step:08d}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image_grid(path, trainer.sample(GRID_SIZE).cpu().numpy())
+    return path
+
+
+def make_trainer(config: Config, run_dir: Path, *, quiet: bool = False) -> TrainerBase:
+    """The trainer of a config: a CycleTrainer for gan 'cyclegan', else a Trainer."""
+    if config.gan == "cyclegan":
+        return CycleTrainer(config, run_dir, quiet=quiet)
+    return Trainer(config, run_dir, quiet=quiet)
+
+
+def start_run(
+    config: Config, run_dir: Path, *, overwrite: bool = False, quiet: bool = False
+) -> TrainerBase:
+    """A fresh Trainer for `run_dir`; refuses a directory that holds a run unless `overwrite`.
+
+    Everything is checked (on every process) before rank 0 touches the disk.
+    """
+    run_dir = Path(run_dir)
+    with distributed.all_or_none():
+        existing = [name for name in RUN_FILES if (run_dir / name).exists()]
+        if existing and not overwrite:
+            raise UserError(
+                f"{run_dir} already holds a run; continue it with `wgan resume {run_dir}`, "
+                "choose another --out, or pass --overwrite"
+            )
+        check_logger(config.log.logger)
+        trainer = make_trainer(config, run_dir, quiet=quiet)  # checks the data before writing
+    if distributed.is_main():
+        for name in existing:
+            target = run_dir / name
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_config(config, run_dir / "config.yaml")
+    return trainer
+
+
+def open_run(
+    run_dir: Path,
+    *,
+    steps: int | None = None,
+    quiet: bool = False,
+    inception_weights: str | None = None,
+) -> TrainerBase:
+    """The Trainer of an existing run, restored from its newest readable checkpoint.
+
+    A run stopped before its first checkpoint starts again from step 0 (the seed fixes the same
+    numbers). Nothing is written unless the run opens on every process. `inception_weights` sets
+    eval.inception_weights for this session only (not saved).
+    """
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.yaml"
+    warnings: list[str] = []
+    with distributed.all_or_none():
+        if not config_path.is_file():
+            raise UserError(
+                f"{run_dir} is not a wgan run (no config.yaml); start one with `wgan train`"
+            )
+        raw = read_yaml(config_path)
+        saved_steps = raw.get("steps")
+        if steps is not None:
+            raw["steps"] = steps
+        config = build_config(raw)
+        session = config
+        if inception_weights is not None:
+            eval_config = config.eval.model_copy(update={"inception_weights": inception_weights})
+            session = config.model_copy(update={"eval": eval_config})
+        trainer = make_trainer(session, run_dir, quiet=quiet)
+        if list_checkpoints(run_dir):
+            state, _, warnings = load_latest(run_dir)
+            trainer.load_state_dict(state)
+        else:
+            warnings = [f"{run_dir} has no checkpoint yet; training starts again from step 0"]
+    seen = distributed.gather_ints(trainer.step)
+    if len(set(seen)) > 1:
+        raise UserError(
+            f"the processes found different checkpoints (steps {seen}); put the run "
+            "directory on a file system that every node shares"
+        )
+    if distributed.is_main():
+        for warning in warnings:
+            print(f"wgan: warning: {warning}", file=sys.stderr)
+        if steps is not None and steps != saved_steps and steps > trainer.step:
+            save_config(config, config_path)  # the new total, for a later plain `wgan resume`
+        truncate_metrics(run_dir, trainer.step if trainer.step else -1)
+    return trainer
