@@ -303,7 +303,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_distance(args: argparse.Namespace) -> int:
-    from wgan.distances.command import DistanceRequest, run_distance
+    from wgan.distance_command import DistanceRequest, run_distance
 
     return run_distance(
         DistanceRequest(

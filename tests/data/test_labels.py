@@ -13,7 +13,8 @@ from conftest import tiny_config, tiny_image_config
 from wgan.data.points import PointFileError, load_points, read_points
 from wgan.data.sources import ImageSource, TensorSource, build_source
 from wgan.errors import UserError
-from wgan.training.codes import LatentCodes, latent_codes
+from wgan.training.codes import LatentCodes
+from wgan.training.kinds import make_kind
 
 CPU = torch.device("cpu")
 
@@ -101,12 +102,12 @@ def test_conditional_runs_need_labels_for_every_class(tmp_path: Path) -> None:
     np.save(unlabelled, np.random.default_rng(0).normal(size=(40, 2)))
     config = tiny_config(gan="cgan", data={"name": "points", "path": str(unlabelled)})
     with pytest.raises(UserError, match=r"has no labels; .*'label' column"):
-        latent_codes(config, build_source(config, CPU))
+        make_kind(config, build_source(config, CPU))
     gap = _labelled_points(tmp_path, [1, 2] * 20)  # class 0 is never used
     config = tiny_config(gan="acgan", data={"name": "points", "path": str(gap)})
     with pytest.raises(UserError, match=r"classes 0 of 0\.\.2 have no training sample"):
-        latent_codes(config, build_source(config, CPU))
-    assert latent_codes(tiny_config(), build_source(tiny_config(), CPU)) is None
+        make_kind(config, build_source(config, CPU))
+    assert make_kind(tiny_config(), build_source(tiny_config(), CPU)).codes is None
 
 
 def test_codes_for_rows_are_those_rows_of_the_whole_batch() -> None:

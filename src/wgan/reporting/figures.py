@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from wgan.reporting.files import save_figure, write_markdown
 from wgan.reporting.tables import columns_of, markdown_table
 
 REAL_COLOUR = "#ff7f0e"
@@ -109,8 +110,7 @@ def save_points_figure(path: Path, samples: np.ndarray, real: np.ndarray | None 
         ax, real if real is not None else samples[:0], samples, title=f"{len(samples)} samples"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def write_report(
@@ -141,9 +141,8 @@ def write_report(
 def save_report(fig: Figure, run_dir: Path, markdown: str, *, dpi: int) -> Path:
     """Write the figure to run_dir/report.png and the table to run_dir/report.md; close the figure."""
     path = run_dir / "report.png"
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    (run_dir / "report.md").write_text(markdown)
+    save_figure(fig, path, dpi=dpi)
+    write_markdown(run_dir / "report.md", markdown)
     return path
 
 

@@ -26,6 +26,7 @@ from wgan.reporting.figures import (
     plot_points,
     save_report,
 )
+from wgan.reporting.files import save_figure
 
 
 def _class_colours(k: int) -> np.ndarray:
@@ -79,8 +80,7 @@ def write_codes_figure(
             _plot_traversal(ax, traversal, label)
     fig.tight_layout()
     path = Path(run_dir) / "codes.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
     return path
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wgan.config import IMAGE_DATASETS
+from wgan.reporting import files
 
 Record = dict[str, Any]
 MISSING = "n/a"
@@ -94,12 +95,8 @@ def columns_of(config: dict[str, Any]) -> tuple[Column, ...]:
 
 def markdown_table(columns: tuple[Column, ...], records: list[Record]) -> list[str]:
     """The lines of a markdown table: header, alignment, one row a record."""
-    lines = [
-        "| " + " | ".join(c.header for c in columns) + " |",
-        "|" + "---:|" * len(columns),
-    ]
-    lines += ["| " + " | ".join(c.cell(r) for c in columns) + " |" for r in records]
-    return lines
+    rows = [[c.cell(r) for c in columns] for r in records]
+    return files.markdown_table([c.header for c in columns], rows, align="r" * len(columns))
 
 
 def terminal_table(columns: tuple[Column, ...], records: list[Record], title: str) -> Any:
