@@ -31,8 +31,8 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 from scipy.stats import wasserstein_distance
 
-from wgan.distances import sliced_wasserstein, wasserstein, wasserstein_1d, wasserstein_exact
 from wgan.distance_command import default_reg
+from wgan.distances import sliced_wasserstein, wasserstein, wasserstein_1d, wasserstein_exact
 from wgan.distances.sinkhorn import wasserstein_sinkhorn
 from wgan.distances.sliced import DEFAULT_N_PROJECTIONS, random_directions
 
