@@ -117,7 +117,9 @@ class Run:
                     f"0..{self.n_classes - 1}"
                 )
             labels = torch.full((n,), label, dtype=torch.long)
-        return self._trainer.sample(n, seed=seed, labels=labels).cpu().numpy()
+        if isinstance(self._trainer, CycleTrainer):  # a translation: no latent z to seed
+            return self._trainer.sample(n).cpu().numpy()
+        return self._sampler("sample").sample(n, seed=seed, labels=labels).cpu().numpy()
 
     def class_grid(self, per_class: int = 10, *, seed: int = 1) -> np.ndarray:
         """Samples of every class (InfoGAN: every categorical code) with the same z and

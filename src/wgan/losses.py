@@ -60,6 +60,7 @@ __all__ = [
     "minimax_critic_loss",
     "minimax_generator_loss",
     "mutual_information_loss",
+    "mutual_information_lower_bound",
     "nonsaturating_generator_loss",
     "pullaway_term",
     "wasserstein_critic_loss",
@@ -181,7 +182,7 @@ LOSSES: dict[str, Loss] = {
 }
 
 
-def loss_pair(name: str, **hyperparameters: float) -> tuple[CriticLoss, GeneratorLoss]:
+def loss_pair(name: str, **hyperparameters: object) -> tuple[CriticLoss, GeneratorLoss]:
     """(critic loss, generator loss) for a config `loss` name, with the hyperparameters the
     entry names bound (others are ignored), e.g. ``loss_pair("ebgan", margin=0.5)``."""
     if name not in LOSSES:
@@ -274,23 +275,22 @@ def auxiliary_classifier_loss(logits: Tensor, labels: Tensor) -> Tensor:
     return F.cross_entropy(logits.float(), labels)
 
 
-def mutual_information_loss(
+def mutual_information_lower_bound(
     categorical_logits: Tensor | None,
-    continuous_means: Tensor | None,
     categorical: Tensor | None,
+    continuous_means: Tensor | None,
     continuous: Tensor | None,
 ) -> Tensor:
-    r"""InfoGAN's loss -L_I, in nats: the predictions of Q first, then the codes they predict
-    (Chen et al. 2016, eq. 4). L_I is a variational lower bound on I(c; G(z, c)):
+    r"""InfoGAN's variational lower bound on I(c; G(z, c)), in nats (Chen et al. 2016, eq. 4).
 
     .. math:: L_I = H(c) + E[\log Q(c \mid G(z, c))] \le I(c; G(z, c))
 
     for a categorical code c ~ Uniform{0..K-1}, H = log K, with Q a softmax over the logits
     (B, K); and continuous codes u ~ U(-1, 1)^m, H = m log 2, with Q a unit-variance Gaussian
     about the means (B, m): log Q(u | x) = -m/2 log(2 pi) - |u - mean|^2 / 2. Either part may be
-    None. L_I reaches log K for the categorical part when Q names every code for sure; its
+    None. The bound reaches log K for the categorical part when Q names every code for sure; its
     continuous part stays below m (log 2 - log(2 pi) / 2) < 0, the price of a fixed variance.
-    The generator and Q minimise lambda times this loss.
+    The loss to minimise is `mutual_information_loss`, -L_I.
     """
     terms = []
     if categorical_logits is not None and categorical is not None:
@@ -302,7 +302,20 @@ def mutual_information_loss(
         terms.append(m * (math.log(2.0) - 0.5 * math.log(2.0 * math.pi)) - 0.5 * squared)
     if not terms:
         raise ValueError("give the categorical part, the continuous part, or both")
-    return -torch.stack(terms).sum()
+    return torch.stack(terms).sum()
+
+
+def mutual_information_loss(
+    categorical_logits: Tensor | None,
+    continuous_means: Tensor | None,
+    categorical: Tensor | None,
+    continuous: Tensor | None,
+) -> Tensor:
+    """InfoGAN's loss -L_I (`mutual_information_lower_bound`), with Q's predictions first and the
+    codes they predict second; the generator and Q minimise lambda times it."""
+    return -mutual_information_lower_bound(
+        categorical_logits, categorical, continuous_means, continuous
+    )
 
 
 def _mean_abs(x: Tensor, y: Tensor) -> Tensor:

@@ -105,9 +105,10 @@ class TrainerBase:
         if distributed.world_size() > 1:
             for optimizer in (self.g_opt, self.d_opt):
                 distributed.average_gradients_before_step(optimizer)
-        self.critic_loss, self.generator_loss = losses.loss_pair(
-            config.loss, margin=config.ebgan.margin
-        )
+        # A loss's hyperparameters are the keys of the config section named like it (ebgan).
+        section = getattr(config, config.loss, None)
+        hyperparameters = {} if section is None else section.model_dump()
+        self.critic_loss, self.generator_loss = losses.loss_pair(config.loss, **hyperparameters)
         self.rng = torch.Generator(device=self.device).manual_seed(config.seed)
         self.step = 0
         self.lr_scale = 1.0  # lowered by each rollback after a NaN or inf
@@ -125,7 +126,7 @@ class TrainerBase:
     def generator_step(self) -> dict[str, Tensor]:
         raise NotImplementedError
 
-    def sample(self, n: int, *, seed: int | None = None, labels: Tensor | None = None) -> Tensor:
+    def sample(self, n: int) -> Tensor:
         """n samples in fp32 from the sampling generator, for evaluations and reports."""
         raise NotImplementedError
 

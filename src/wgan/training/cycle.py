@@ -160,9 +160,8 @@ class CycleTrainer(TrainerBase):
         finally:
             model.train(was_training)
 
-    def sample(self, n: int, *, seed: int | None = None, labels: Tensor | None = None) -> Tensor:
-        """G(a) for the first n held-out samples of domain A (fewer when it holds fewer); the
-        translation is deterministic, so `seed` changes nothing."""
+    def sample(self, n: int) -> Tensor:
+        """G(a) for the first n held-out samples of domain A (fewer when it holds fewer)."""
         return self.translate(self.domains["a"].holdout(n))
 
     @torch.no_grad()
