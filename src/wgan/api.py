@@ -315,6 +315,7 @@ def train(
     *,
     out: str | Path | None = None,
     overwrite: bool = False,
+    resume: bool = False,
     quiet: bool = True,
 ) -> Run:
     """Train a new run to ``config.steps`` generator steps and write its report.
@@ -327,6 +328,9 @@ def train(
         The run directory; default ``runs/<config.name>``.
     overwrite : bool
         Replace a run already in `out` (otherwise that is a `UserError`).
+    resume : bool
+        If `out` holds a run of this same config, continue it from its newest checkpoint (a run
+        of another config there is a `UserError`).
     quiet : bool
         No progress bar.
 
@@ -338,7 +342,13 @@ def train(
     if not isinstance(config, Config):
         config = load_config(config)
     run = Run(
-        start_run(config, Path(out or Path("runs") / config.name), overwrite=overwrite, quiet=quiet)
+        start_run(
+            config,
+            Path(out or Path("runs") / config.name),
+            overwrite=overwrite,
+            resume=resume,
+            quiet=quiet,
+        )
     )
     if run.train() and distributed.is_main():
         run.write_report()

@@ -101,7 +101,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     config = _config_from_args(args)
     out = args.out or Path("runs") / config.name
-    run = Run(start_run(config, out, overwrite=args.overwrite, quiet=args.quiet))
+    run = Run(
+        start_run(config, out, overwrite=args.overwrite, resume=args.resume, quiet=args.quiet)
+    )
     return _train_to_end(run, config.steps)
 
 
@@ -110,13 +112,24 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     from wgan.api import Run
     from wgan.training.rundir import open_run
 
-    run = Run(open_run(args.run_dir, steps=args.steps, quiet=args.quiet))
+    run = Run(open_run(args.run_dir, steps=args.steps, quiet=args.quiet, write=True))
     target = run.config.steps
     if run.step >= target:
         if distributed.is_main():
             print(f"{args.run_dir} is at step {run.step}, which reaches {target}; nothing to do")
         return 0
     return _train_to_end(run, target)
+
+
+def _say_what_was_read(run: Any) -> None:
+    """One line on stderr: the step of the checkpoint read, and whether the run is training."""
+    from wgan.training.lock import is_being_written
+
+    live = " (it is training: this is its newest complete checkpoint)"
+    print(
+        f"wgan: {run.path} at step {run.step}{live if is_being_written(run.path) else ''}",
+        file=sys.stderr,
+    )
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -131,6 +144,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise UserError(f"-n must be at least 1, got {args.n}")
     run = load_run(args.run_dir)
+    _say_what_was_read(run)
     samples = run.sample(args.n, seed=args.seed, label=args.label)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
@@ -148,6 +162,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from wgan.data.points import load_points
 
     run = load_run(args.run_dir, inception_weights=args.inception_weights)
+    _say_what_was_read(run)
     if args.n is not None and args.n < 10:
         raise UserError(f"--n must be at least 10, got {args.n}")
     n = args.n or run.config.eval.n
@@ -496,6 +511,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--overwrite", action="store_true", help="replace a run already in --out (default: refuse)"
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="if --out holds a run of this same config, continue it from its newest checkpoint "
+        "(what a job scheduler that requeues a preempted job needs; a run of another config "
+        "there is refused). Workers that torchrun restarts do this by themselves",
     )
     _add_run_options(train)
     train.set_defaults(func=_cmd_train)

@@ -150,6 +150,9 @@ class EvalConfig(_Section):
 
 class CheckpointConfig(_Section):
     every: int = Field(1000, ge=1)  # generator steps between checkpoints
+    # Also a checkpoint when this many minutes have passed since the last one (None: steps only),
+    # so that a kill loses at most this much training, however slow a step is.
+    every_minutes: float | None = Field(10.0, gt=0.0)
     keep: int = Field(3, ge=1)  # the newest checkpoints kept on disk
 
 

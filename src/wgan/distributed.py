@@ -36,6 +36,12 @@ def launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def restarted() -> bool:
+    """True in a worker that torchrun restarted after a failure (`--max-restarts`): the run it
+    was given is to be continued, not started again."""
+    return int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
+
+
 def world_size() -> int:
     return dist.get_world_size() if dist.is_initialized() else 1
 
@@ -70,9 +76,16 @@ def session() -> Iterator[None]:
         index = int(os.environ.get("LOCAL_RANK", "0"))
         if index < torch.cuda.device_count():
             torch.cuda.set_device(index)
-    dist.init_process_group(backend, timeout=_TIMEOUT)
+    # The store of torchrun's rendezvous, with a prefix of its own for each attempt: workers that
+    # torchrun restarts may be handed the store of the failed attempt, whose keys still hold the
+    # dead workers' addresses (a restarted rank then connects to a dead peer and fails or hangs).
+    store, rank_, size = next(dist.rendezvous("env://", timeout=_TIMEOUT))
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+    store = dist.PrefixStore(f"wgan/attempt-{attempt}", store)
+    dist.init_process_group(backend, store=store, rank=rank_, world_size=size, timeout=_TIMEOUT)
     try:
         yield
+        dist.barrier()  # no process tears its connections down while another still reads them
     finally:
         dist.destroy_process_group()
 
@@ -157,6 +170,15 @@ def max_over_ranks(value: int) -> int:
         return value
     flag = torch.tensor([value], dtype=torch.int64)  # a CPU tensor: gloo, no GPU sync
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return int(flag.item())
+
+
+def broadcast_int(value: int) -> int:
+    """Rank 0's `value` on every rank (e.g. a decision taken by rank 0's clock)."""
+    if world_size() == 1:
+        return value
+    flag = torch.tensor([value], dtype=torch.int64)
+    dist.broadcast(flag, src=0)
     return int(flag.item())
 
 

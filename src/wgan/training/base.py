@@ -31,6 +31,7 @@ from wgan.errors import UserError
 from wgan.lipschitz import clip_weights_
 from wgan.precision import autocast, resolve_device, resolve_precision
 from wgan.timing import NO_TIMER, PhaseTimer
+from wgan.training.lock import RunLock
 
 FUSED_ADAM = ("cpu", "cuda")  # devices with torch's fused Adam
 
@@ -70,6 +71,7 @@ class TrainerBase:
     ) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
+        self.lock = RunLock(self.run_dir)  # held by the process that writes the run
         self.quiet = quiet or not distributed.is_main()
         # This process's rows of every global batch (all of them in a single process).
         self.rows = distributed.batch_rows(

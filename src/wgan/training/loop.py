@@ -149,10 +149,46 @@ def train_until(
     on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> bool:
     """Train up to generator step `until`. Returns False when stopped early by a signal (after
-    saving a checkpoint; `trainer.stop_signal` says which)."""
+    saving a checkpoint; `trainer.stop_signal` says which).
+
+    Rank 0 holds the run's lock meanwhile (`wgan.training.lock`) and first drops the log lines
+    written after the step the trainer is at (those of a run that was stopped after its last
+    checkpoint, and a line a kill cut short).
+    """
+    main = distributed.is_main()
+    with distributed.all_or_none():
+        if main:
+            trainer.lock.acquire()
+    try:
+        if main:
+            truncate_metrics(trainer.run_dir, trainer.step if trainer.step else -1)
+        return _train(trainer, until, on_record)
+    finally:
+        trainer.lock.release()
+
+
+def _checkpoint_due(trainer: TrainerBase, final: bool, last_save: float) -> bool:
+    """At every checkpoint.every steps, at the end, and when checkpoint.every_minutes have passed
+    since the last save (so that a kill loses at most that much, however slow a step is). Every
+    process takes rank 0's clock, so they agree."""
+    cfg = trainer.config.checkpoint
+    if trainer.step % cfg.every == 0 or final:
+        return True
+    if cfg.every_minutes is None:
+        return False
+    late = time.monotonic() - last_save >= 60.0 * cfg.every_minutes
+    return bool(distributed.broadcast_int(int(late)))
+
+
+def _train(
+    trainer: TrainerBase,
+    until: int,
+    on_record: Callable[[dict[str, Any]], None] | None,
+) -> bool:
     cfg = trainer.config
     main = distributed.is_main()
     last_time, last_step = time.perf_counter(), trainer.step
+    last_save = time.monotonic()
     trainer.stop_signal = 0
     with (
         StopRequest().installed() as stop,
@@ -192,8 +228,9 @@ def train_until(
                     last_time, last_step = now, trainer.step
                 if trainer.step % cfg.eval.every == 0 or final:
                     evaluate()
-                if trainer.step % cfg.checkpoint.every == 0 or final:
+                if _checkpoint_due(trainer, final, last_save):
                     save_checked(trainer)
+                    last_save = time.monotonic()
             except NonFiniteLossError as error:
                 if cfg.on_nonfinite.action != "rollback":
                     raise

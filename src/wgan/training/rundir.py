@@ -105,22 +105,41 @@ def make_trainer(config: Config, run_dir: Path, *, quiet: bool = False) -> Train
 
 
 def start_run(
-    config: Config, run_dir: Path, *, overwrite: bool = False, quiet: bool = False
+    config: Config,
+    run_dir: Path,
+    *,
+    overwrite: bool = False,
+    resume: bool = False,
+    quiet: bool = False,
 ) -> TrainerBase:
     """A fresh Trainer for `run_dir`; refuses a directory that holds a run unless `overwrite`.
 
-    Everything is checked (on every process) before rank 0 touches the disk.
+    With `resume`, and in a worker that torchrun restarted (`wgan.distributed.restarted`), a
+    directory that holds a run of this same config is opened and continued from its newest
+    checkpoint instead (`overwrite` is then ignored: a restart never wipes the run it continues);
+    a run of another config there is refused, naming the keys that differ. Everything is checked
+    (on every process) before rank 0 touches the disk, and a directory another live process is
+    writing is refused (`wgan.training.lock`).
     """
     run_dir = Path(run_dir)
+    resume = resume or distributed.restarted()
+    with distributed.all_or_none():
+        continuing = resume and (run_dir / "config.yaml").is_file()
+        if continuing:
+            _refuse_another_config(config, run_dir)
+    if continuing:
+        return open_run(run_dir, quiet=quiet, write=True)
     with distributed.all_or_none():
         existing = [name for name in RUN_FILES if (run_dir / name).exists()]
         if existing and not overwrite:
             raise UserError(
-                f"{run_dir} already holds a run; continue it with `wgan resume {run_dir}`, "
-                "choose another --out, or pass --overwrite"
+                f"{run_dir} already holds a run; continue it with `wgan resume {run_dir}` "
+                "(or `wgan train ... --resume`), choose another --out, or pass --overwrite"
             )
         check_logger(config.log.logger)
         trainer = make_trainer(config, run_dir, quiet=quiet)  # checks the data before writing
+        if distributed.is_main():
+            trainer.lock.acquire()  # before a file of a live run could be touched
     if distributed.is_main():
         for name in existing:
             target = run_dir / name
@@ -136,12 +155,18 @@ def open_run(
     steps: int | None = None,
     quiet: bool = False,
     inception_weights: str | None = None,
+    write: bool = False,
 ) -> TrainerBase:
     """The Trainer of an existing run, restored from its newest readable checkpoint.
 
     A run stopped before its first checkpoint starts again from step 0 (the seed fixes the same
-    numbers). Nothing is written unless the run opens on every process. `inception_weights` sets
-    eval.inception_weights for this session only (not saved).
+    numbers). `inception_weights` sets eval.inception_weights for this session only (not saved).
+
+    Without `write` this is a reader: it takes no lock and changes no file, so it may open a run
+    that another process is training (checkpoints are renamed into place whole: it reads the
+    newest complete one). With `write` (`wgan resume`) it takes the run's lock, refusing a run
+    another live process is writing, and saves a new `steps` total to config.yaml. Nothing is
+    written unless the run opens on every process.
     """
     run_dir = Path(run_dir)
     config_path = run_dir / "config.yaml"
@@ -161,11 +186,15 @@ def open_run(
             eval_config = config.eval.model_copy(update={"inception_weights": inception_weights})
             session = config.model_copy(update={"eval": eval_config})
         trainer = make_trainer(session, run_dir, quiet=quiet)
+        if write and distributed.is_main():
+            trainer.lock.acquire()
         if list_checkpoints(run_dir):
             state, _, warnings = load_latest(run_dir)
             trainer.load_state_dict(state)
-        else:
+        elif write:
             warnings = [f"{run_dir} has no checkpoint yet; training starts again from step 0"]
+        else:
+            warnings = [f"{run_dir} has no checkpoint yet; its models are those of step 0"]
     seen = distributed.gather_ints(trainer.step)
     if len(set(seen)) > 1:
         raise UserError(
@@ -175,7 +204,30 @@ def open_run(
     if distributed.is_main():
         for warning in warnings:
             print(f"wgan: warning: {warning}", file=sys.stderr)
-        if steps is not None and steps != saved_steps and steps > trainer.step:
+        if write and steps is not None and steps != saved_steps and steps > trainer.step:
             save_config(config, config_path)  # the new total, for a later plain `wgan resume`
-        truncate_metrics(run_dir, trainer.step if trainer.step else -1)
     return trainer
+
+
+def _refuse_another_config(config: Config, run_dir: Path) -> None:
+    """A UserError when the run in `run_dir` was made with another config than `config`."""
+    saved = build_config(read_yaml(run_dir / "config.yaml")).to_dict()
+    new = config.to_dict()
+    differences = sorted(_differing_keys(saved, new))
+    if differences:
+        shown = ", ".join(differences[:5]) + (" ..." if len(differences) > 5 else "")
+        raise UserError(
+            f"{run_dir} holds a run of another config ({shown} differ); resume it with "
+            f"`wgan resume {run_dir}`, or choose another --out"
+        )
+
+
+def _differing_keys(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for key in sorted(set(a) | set(b)):
+        x, y = a.get(key), b.get(key)
+        if isinstance(x, dict) and isinstance(y, dict):
+            keys += _differing_keys(x, y, f"{prefix}{key}.")
+        elif x != y:
+            keys.append(prefix + key)
+    return keys
