@@ -144,7 +144,6 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise UserError(f"-n must be at least 1, got {args.n}")
     run = load_run(args.run_dir)
-    _say_what_was_read(run)
     samples = run.sample(args.n, seed=args.seed, label=args.label)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
@@ -154,6 +153,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     else:
         save_points_figure(args.output, samples)
     print(f"wrote {len(samples)} samples to {args.output}")
+    _say_what_was_read(run)
     return 0
 
 
@@ -162,7 +162,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from wgan.data.points import load_points
 
     run = load_run(args.run_dir, inception_weights=args.inception_weights)
-    _say_what_was_read(run)
     if args.n is not None and args.n < 10:
         raise UserError(f"--n must be at least 10, got {args.n}")
     n = args.n or run.config.eval.n
@@ -173,6 +172,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         else:
             real = load_points(args.data)
     print(json.dumps(run.evaluate(n, real=real)))
+    _say_what_was_read(run)
     return 0
 
 

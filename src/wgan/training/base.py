@@ -31,6 +31,7 @@ from wgan.errors import UserError
 from wgan.lipschitz import clip_weights_
 from wgan.precision import autocast, resolve_device, resolve_precision
 from wgan.timing import NO_TIMER, PhaseTimer
+from wgan.training.checkpoint import CheckpointMismatch
 from wgan.training.lock import RunLock
 
 FUSED_ADAM = ("cpu", "cuda")  # devices with torch's fused Adam
@@ -266,7 +267,7 @@ class TrainerBase:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state.get("fingerprint") != self.config.fingerprint():
-            raise UserError(
+            raise CheckpointMismatch(
                 "the checkpoint was made with a different model or data config"
                 f"{_shape_differences(state.get('config'), self.config)}; "
                 "resume it with the config it was trained with"
@@ -278,18 +279,18 @@ class TrainerBase:
                 self.ema.load_state_dict(state["ema"] or state["generator"])
             self.g_opt.load_state_dict(state["g_opt"])
             self.d_opt.load_state_dict(state["d_opt"])
-        except (RuntimeError, KeyError, ValueError) as err:
+            self.step = int(state["step"])
+            self.rng.set_state(state["rng"])
+            torch.set_rng_state(state["torch_rng"])
+            self.sources[0].load_state_dict(state["data"])
+            if len(self.sources) > 1:
+                self.sources[1].load_state_dict(state["data_b"])
+            self.sums = {k: v.to(self.device) for k, v in state["sums"].items()}
+            self.count = int(state["count"])
+            self.lr_scale = float(state.get("lr_scale", 1.0))
+            self.rollbacks = int(state.get("rollbacks", 0))
+        except (RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError) as err:
             raise UserError(f"the checkpoint does not fit this run's models ({err})") from None
-        self.step = int(state["step"])
-        self.rng.set_state(state["rng"])
-        torch.set_rng_state(state["torch_rng"])
-        self.sources[0].load_state_dict(state["data"])
-        if len(self.sources) > 1:
-            self.sources[1].load_state_dict(state["data_b"])
-        self.sums = {k: v.to(self.device) for k, v in state["sums"].items()}
-        self.count = int(state["count"])
-        self.lr_scale = float(state.get("lr_scale", 1.0))
-        self.rollbacks = int(state.get("rollbacks", 0))
 
 
 def _refuse_batch_coupling(config: Config, world_size: int) -> None:

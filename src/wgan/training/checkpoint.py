@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,13 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise UserError(
             f"checkpoint {path} is not a wgan checkpoint (format {metadata.get('format')!r})"
         )
-    return _unflatten(json.loads(metadata["state"]), tensors)
+    try:
+        state = _unflatten(json.loads(metadata["state"]), tensors)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:  # an altered skeleton
+        raise UserError(f"checkpoint {path} is corrupt (its state: {err!r})") from None
+    if not isinstance(state, dict):
+        raise UserError(f"checkpoint {path} is corrupt (its state is not a mapping)")
+    return state
 
 
 def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
@@ -93,14 +100,30 @@ def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def load_latest(run_dir: Path) -> tuple[dict[str, Any], Path, list[str]]:
-    """The newest checkpoint that loads, its path, and a warning for each newer one that did not."""
+class CheckpointMismatch(UserError):
+    """A checkpoint of another model or data config: no older checkpoint of the run would fit."""
+
+
+def load_latest(
+    run_dir: Path, restore: Callable[[dict[str, Any]], None] | None = None
+) -> tuple[dict[str, Any], Path, list[str]]:
+    """The newest checkpoint that loads (and that `restore` accepts), its path, and a warning for
+    each newer one that did not. A `CheckpointMismatch` from `restore` is raised at once."""
     warnings: list[str] = []
     for _, path in reversed(list_checkpoints(run_dir)):
         try:
-            return load_checkpoint(path), path, warnings
+            state = load_checkpoint(path)
+            if restore is not None:
+                restore(state)
+            return state, path, warnings
+        except CheckpointMismatch:
+            raise
         except UserError as err:
-            warnings.append(f"skipping {err}")
+            warnings.append(
+                f"skipping {err}"
+                if str(err).startswith("checkpoint")
+                else f"skipping {path} ({err})"
+            )
     if warnings:
         raise UserError(f"no checkpoint in {run_dir} could be read: " + "; ".join(warnings))
     raise UserError(f"{run_dir} holds no checkpoint; train it first with `wgan train`")

@@ -94,8 +94,7 @@ def roll_back(trainer: TrainerBase, error: NonFiniteLossError) -> dict[str, Any]
         raise NonFiniteLossError(f"{error} ({trainer.rollbacks} rollbacks done)") from None
     failed_at, rollbacks = trainer.step, trainer.rollbacks
     lr_scale = trainer.lr_scale * policy.lr_factor
-    state, _, _ = load_latest(run_dir)
-    trainer.load_state_dict(state)
+    load_latest(run_dir, trainer.load_state_dict)
     trainer.lr_scale, trainer.rollbacks = lr_scale, rollbacks + 1
     if distributed.is_main():
         truncate_metrics(run_dir, trainer.step)

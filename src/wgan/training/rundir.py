@@ -189,8 +189,7 @@ def open_run(
         if write and distributed.is_main():
             trainer.lock.acquire()
         if list_checkpoints(run_dir):
-            state, _, warnings = load_latest(run_dir)
-            trainer.load_state_dict(state)
+            _, _, warnings = load_latest(run_dir, trainer.load_state_dict)
         elif write:
             warnings = [f"{run_dir} has no checkpoint yet; training starts again from step 0"]
         else:
