@@ -7,6 +7,7 @@ oversubscribes the machine and tiny ops wait on each other: a 3 s fit was measur
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import sys
@@ -130,3 +131,13 @@ def benchmark_script(name: str) -> ModuleType:
     sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def tree_digest(folder: Path) -> str:
+    """A hash of every file's name and bytes under `folder` (directories included by name)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

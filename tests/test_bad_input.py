@@ -3,7 +3,6 @@ existing run byte for byte as they were (hashed before and after)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import shutil
@@ -15,18 +14,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from conftest import tree_digest
 from test_cli import TINY
 from wgan.cli import main
-
-
-def _digest(folder: Path) -> str:
-    """A hash of every file's name and bytes under `folder` (directories included by name)."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -128,13 +118,13 @@ def test_bad_input_is_one_line_exit_2_and_touches_no_file(
         change(run)
     data_path = data(tmp_path) if data is not None else None
     names = {"RUN": str(run), "DATA": str(data_path), "OUT.npy": str(tmp_path / "out.npy")}
-    before = _digest(tmp_path)
+    before = tree_digest(tmp_path)
     capsys.readouterr()
     assert main([names.get(arg, arg) for arg in argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("wgan: error: ") and err.count("\n") == 1, err
     assert message in err
-    assert _digest(tmp_path) == before
+    assert tree_digest(tmp_path) == before
 
 
 def test_a_pickle_in_place_of_a_checkpoint_is_refused_unexecuted(
@@ -144,13 +134,13 @@ def test_a_pickle_in_place_of_a_checkpoint_is_refused_unexecuted(
     shutil.copytree(trained, run)
     marker = tmp_path / "pwned"
     _every_checkpoint(run, lambda path: path.write_bytes(pickle.dumps(Pwn(marker))))
-    before = _digest(tmp_path)
+    before = tree_digest(tmp_path)
     for argv in (["resume", str(run)], ["evaluate", str(run)]):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert "corrupt or not a wgan checkpoint" in err and err.count("\n") == 1
     assert not marker.exists()
-    assert _digest(tmp_path) == before
+    assert tree_digest(tmp_path) == before
 
 
 @pytest.mark.parametrize(("rank", "printed"), [("0", True), ("1", False)])

@@ -7,7 +7,6 @@ Each property runs `EXAMPLES` generated cases (docs/reliability.md gives the cou
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import shutil
@@ -21,7 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import tiny_config
+from conftest import tiny_config, tree_digest
 from wgan.config import Config, _known_keys, load_config
 from wgan.data.images import load_image_data
 from wgan.data.points import load_points
@@ -75,15 +74,6 @@ def _nested(flat: dict[str, Any]) -> dict[str, Any]:
         else:
             node[last] = value
     return out
-
-
-def _digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _works_or_user_error(call: Any) -> Any:
@@ -232,9 +222,9 @@ def test_any_checkpoint_file_opens_or_is_one_line_error(
     _, good = list_checkpoints(run)[-1]
     newest = run / "checkpoints" / "step-00000009.safetensors"
     newest.write_bytes(_edited_checkpoint(good.read_bytes(), how, seed))
-    before = _digest(run)
+    before = tree_digest(run)
     trainer = _works_or_user_error(lambda: open_run(run, quiet=True))
-    assert _digest(run) == before  # a reader changes nothing, whatever it found
+    assert tree_digest(run) == before  # a reader changes nothing, whatever it found
     if trainer is not None:
         assert trainer.step in (2, 9)
         sample = trainer.sample(4)

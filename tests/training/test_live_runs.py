@@ -47,10 +47,11 @@ def _wait_for(condition: object, seconds: float = 120.0) -> None:
         time.sleep(0.2)
 
 
-@pytest.fixture
-def live_run(tmp_path: Path) -> object:
-    """A `wgan train` process writing tmp_path/run (checkpoints every 2 steps), stopped after."""
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def live_run(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """A `wgan train` process writing a run (checkpoints every 2 steps), stopped after the tests
+    that share it."""
+    out = tmp_path_factory.mktemp("live") / "run"
     writer = _wgan("train", "--steps", "100000", *TINY, "--out", str(out))
     _wait_for(lambda: len(list_checkpoints(out)) >= 2)
     yield out, writer
@@ -83,7 +84,7 @@ def test_a_second_writer_is_refused_and_the_live_run_is_untouched(live_run: obje
 def test_readers_of_a_live_run_read_whole_checkpoints_and_say_which(live_run: object) -> None:
     out, _ = live_run  # type: ignore[misc]
     seen = []
-    for _ in range(3):
+    for _ in range(2):
         reader = _wgan("evaluate", str(out), "--n", "50")
         text, err = reader.communicate(timeout=120)
         assert reader.returncode == 0, err
