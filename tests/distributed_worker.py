@@ -19,7 +19,8 @@ from conftest import tiny_config
 from wgan import distributed
 from wgan.config import Config
 from wgan.errors import UserError
-from wgan.training.loop import NonFiniteLossError, train_until
+from wgan.training.guard import NonFiniteLossError
+from wgan.training.loop import train_until
 from wgan.training.rundir import make_trainer, open_run, start_run
 from wgan.training.trainer import Trainer
 

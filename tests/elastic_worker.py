@@ -29,4 +29,7 @@ if __name__ == "__main__":
     first_attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
     if first_attempt and os.environ.get("RANK") == "1":
         _killed_at(int(sys.argv[1]))
-    sys.exit(main(sys.argv[2:]))
+    code = main(sys.argv[2:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # as `python -m wgan` leaves a torchrun worker (see wgan/__main__.py)

@@ -19,7 +19,8 @@ from conftest import FAMILY_METHODS, tiny_config
 from test_cli import TINY
 from wgan.cli import main
 from wgan.training.checkpoint import load_checkpoint
-from wgan.training.loop import NonFiniteLossError, train_until
+from wgan.training.guard import NonFiniteLossError
+from wgan.training.loop import train_until
 from wgan.training.rundir import open_run, start_run
 
 WGAN = [sys.executable, "-m", "wgan"]

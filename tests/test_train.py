@@ -10,7 +10,8 @@ import torch
 from conftest import FAMILY_METHODS, tiny_config
 from wgan import distributed
 from wgan.errors import UserError
-from wgan.training.loop import NonFiniteLossError, train_until
+from wgan.training.guard import NonFiniteLossError
+from wgan.training.loop import train_until
 from wgan.training.rundir import open_run, start_run
 from wgan.training.trainer import Trainer
 

@@ -140,7 +140,8 @@ def run_job(job: Job, out: Path, threads: int | None = None) -> dict[str, Any]:
     """Train one run from scratch and evaluate it; the record of compare.json."""
     import torch
 
-    from wgan.training.loop import NonFiniteLossError, train_until
+    from wgan.training.guard import NonFiniteLossError
+    from wgan.training.loop import train_until
     from wgan.training.rundir import start_run
 
     if threads is not None:
