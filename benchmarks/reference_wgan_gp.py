@@ -1,7 +1,8 @@
 """WGAN-GP written the plain way most public code does: the side-by-side baseline of speed.py.
 
-The same algorithm as `wgan.train.Trainer` (Gulrajani et al. 2017, Algorithm 1), the same models
-and hyperparameters, written as PyTorch ports of the paper's code and most tutorials write it:
+The same algorithm as `wgan.training.trainer.Trainer` (Gulrajani et al. 2017, Algorithm 1), the
+same models and hyperparameters, written as PyTorch ports of the paper's code and most tutorials
+write it:
 
 - the real batch is drawn on the host (NumPy for the toy mixtures, a shuffled DataLoader for
   images) and copied to the device at every critic step;

@@ -24,8 +24,9 @@ to the reference and to the contender before it are medians of the per-round rat
 steps (compilation included) run before the first round and are reported apart.
 
 The contenders, in order: `reference_wgan_gp.py` as plain code writes WGAN-GP, then its switches
-turned on one at a time, then `wgan.train.Trainer` in fp32 (which has them all and keeps the
-data on the device), in bf16, and with torch.compile (and, for convolutions, channels-last).
+turned on one at a time, then `wgan.training.trainer.Trainer` in fp32 (which has them all and
+keeps the data on the device), in bf16, and with torch.compile (and, for convolutions,
+channels-last).
 
 Writes OUT/results/speed.json and OUT/speed.md.
 """

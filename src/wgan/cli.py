@@ -112,7 +112,11 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     from wgan.api import Run
     from wgan.training.rundir import open_run
 
-    run = Run(open_run(args.run_dir, steps=args.steps, quiet=args.quiet, write=True))
+    run = Run(
+        open_run(
+            args.run_dir, steps=args.steps, quiet=args.quiet, write=True, schedule=args.schedule
+        )
+    )
     target = run.config.steps
     if run.step >= target:
         if distributed.is_main():
@@ -531,6 +535,14 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("run_dir", type=Path)
     resume.add_argument(
         "--steps", type=int, help="total generator steps to reach (default: the run's config)"
+    )
+    resume.add_argument(
+        "--schedule",
+        choices=("stretch", "keep"),
+        default="stretch",
+        help="with --steps past the step where a linear learning-rate decay reaches zero: move "
+        "that step to the new total (stretch, default) or keep it (the rates stay at zero); "
+        "either way the run differs from one trained to the new total in one go",
     )
     _add_run_options(resume)
     resume.set_defaults(func=_cmd_resume)

@@ -137,7 +137,11 @@ class OptimizerConfig(_Section):
     lr_generator: float = Field(1e-4, gt=0.0)
     lr_critic: float = Field(1e-4, gt=0.0)
     betas: tuple[float, float] = (0.0, 0.9)  # Adam only
-    lr_decay: Literal["constant", "linear"] = "constant"  # linear: to zero at the last step
+    lr_decay: Literal["constant", "linear"] = "constant"  # linear: to zero at decay_steps
+    # The step where the linear decay reaches zero; a new run sets it to its `steps`, so that the
+    # schedule is written in its config.yaml and an extension (`wgan resume --steps`) says what
+    # it does to it.
+    decay_steps: int | None = Field(None, ge=1)
 
 
 class EvalConfig(_Section):
@@ -332,6 +336,15 @@ class Config(_Section):
         Config
         """
         return build_config(merge(_read_config_file(Path(path)), fields))
+
+    def with_schedule(self) -> Config:
+        """This config with its learning-rate schedule explicit: a linear decay's `decay_steps`
+        set to `steps` when it is not given (what the schedule has always meant)."""
+        opt = self.optimizer
+        if opt.lr_decay != "linear" or opt.decay_steps is not None:
+            return self
+        optimizer = opt.model_copy(update={"decay_steps": self.steps})
+        return self.model_copy(update={"optimizer": optimizer})
 
     def _check_gan_kind(self) -> None:
         """The checks of `gan` against the data and the other options."""

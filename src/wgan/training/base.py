@@ -210,7 +210,7 @@ class TrainerBase:
         opt = self.config.optimizer
         scale = self.lr_scale
         if opt.lr_decay == "linear":
-            scale *= max(0.0, 1.0 - self.step / self.config.steps)
+            scale *= max(0.0, 1.0 - self.step / (opt.decay_steps or self.config.steps))
         for optimizer, base in ((self.g_opt, opt.lr_generator), (self.d_opt, opt.lr_critic)):
             for group in optimizer.param_groups:
                 group["lr"] = base * scale

@@ -122,6 +122,7 @@ def start_run(
     writing is refused (`wgan.training.lock`).
     """
     run_dir = Path(run_dir)
+    config = config.with_schedule()
     resume = resume or distributed.restarted()
     with distributed.all_or_none():
         continuing = resume and (run_dir / "config.yaml").is_file()
@@ -156,6 +157,7 @@ def open_run(
     quiet: bool = False,
     inception_weights: str | None = None,
     write: bool = False,
+    schedule: str = "stretch",
 ) -> TrainerBase:
     """The Trainer of an existing run, restored from its newest readable checkpoint.
 
@@ -167,6 +169,11 @@ def open_run(
     newest complete one). With `write` (`wgan resume`) it takes the run's lock, refusing a run
     another live process is writing, and saves a new `steps` total to config.yaml. Nothing is
     written unless the run opens on every process.
+
+    A `steps` total past the step where a linear learning-rate decay reaches zero moves that
+    step to the new total (`schedule` 'stretch': the rates rise again and decay to zero at the
+    new total) or keeps it ('keep': the rates stay at zero past it); either way the run is no
+    longer the one that a single run to the new total would be, and rank 0 says so.
     """
     run_dir = Path(run_dir)
     config_path = run_dir / "config.yaml"
@@ -178,9 +185,8 @@ def open_run(
             )
         raw = read_yaml(config_path)
         saved_steps = raw.get("steps")
-        if steps is not None:
-            raw["steps"] = steps
-        config = build_config(raw)
+        saved = build_config(raw).with_schedule()
+        config, note = _extended(saved, steps, schedule)
         session = config
         if inception_weights is not None:
             eval_config = config.eval.model_copy(update={"inception_weights": inception_weights})
@@ -203,14 +209,45 @@ def open_run(
     if distributed.is_main():
         for warning in warnings:
             print(f"wgan: warning: {warning}", file=sys.stderr)
+        if note and steps is not None and steps > trainer.step:
+            print(f"wgan: note: {note}", file=sys.stderr)
         if write and steps is not None and steps != saved_steps and steps > trainer.step:
             save_config(config, config_path)  # the new total, for a later plain `wgan resume`
     return trainer
 
 
+SCHEDULES = ("stretch", "keep")  # what an extension past a linear decay's end does to it
+
+
+def _extended(config: Config, steps: int | None, schedule: str) -> tuple[Config, str]:
+    """The config of a run continued to a total of `steps` generator steps, and a note when that
+    changes its learning-rate schedule ('' when it does not)."""
+    if schedule not in SCHEDULES:
+        raise UserError(f"--schedule {schedule!r}: give one of {', '.join(SCHEDULES)}")
+    if steps is None:
+        return config, ""
+    extended = config.model_copy(update={"steps": steps})
+    opt = config.optimizer
+    if opt.lr_decay != "linear" or opt.decay_steps is None or steps <= opt.decay_steps:
+        return build_config(extended.to_dict()), ""
+    end = opt.decay_steps
+    if schedule == "keep":
+        return build_config(extended.to_dict()), (
+            f"the learning rates' linear decay reached zero at step {end} and stays there "
+            "(--schedule keep): the steps past it do not change the models but for the EMA"
+        )
+    optimizer = opt.model_copy(update={"decay_steps": steps})
+    stretched = extended.model_copy(update={"optimizer": optimizer})
+    return build_config(stretched.to_dict()), (
+        f"the learning rates' linear decay now reaches zero at step {steps} instead of {end} "
+        "(--schedule stretch): from here the run follows that schedule, so it will not equal a "
+        f"run trained to {steps} in one go; --schedule keep leaves the decay ending at {end}"
+    )
+
+
 def _refuse_another_config(config: Config, run_dir: Path) -> None:
     """A UserError when the run in `run_dir` was made with another config than `config`."""
-    saved = build_config(read_yaml(run_dir / "config.yaml")).to_dict()
+    saved = build_config(read_yaml(run_dir / "config.yaml")).with_schedule().to_dict()
     new = config.to_dict()
     differences = sorted(_differing_keys(saved, new))
     if differences:
