@@ -77,7 +77,8 @@ def test_resume_refuses_a_run_of_another_config(
     train_until(start_run(tiny_config(steps=2), out, quiet=True), 2)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     with pytest.raises(
-        UserError, match=r"holds a run of another config \(batch_size, steps differ\)"
+        UserError,
+        match=r"holds a run of another config \(batch_size, optimizer.decay_steps, steps differ\)",
     ):
         start_run(tiny_config(steps=4, batch_size=8), out, resume=True, overwrite=True, quiet=True)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
