@@ -7,10 +7,10 @@ usage: torchrun ... tests/elastic_worker.py KILL_AT_STEP WGAN-ARGS...
 from __future__ import annotations
 
 import os
+import runpy
 import signal
 import sys
 
-from wgan.cli import main
 from wgan.training.base import TrainerBase
 
 
@@ -29,7 +29,5 @@ if __name__ == "__main__":
     first_attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
     if first_attempt and os.environ.get("RANK") == "1":
         _killed_at(int(sys.argv[1]))
-    code = main(sys.argv[2:])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # as `python -m wgan` leaves a torchrun worker (see wgan/__main__.py)
+    sys.argv = [sys.argv[0], *sys.argv[2:]]
+    runpy.run_module("wgan", run_name="__main__")  # `python -m wgan`, as torchrun would run it

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from wgan import distributed, losses
-from wgan.config import Config
+from wgan.config import Config, config_differences
 from wgan.data.sources import DataSource, build_source
 from wgan.errors import UserError
 from wgan.lipschitz import clip_weights_
@@ -320,11 +320,15 @@ def _shape_differences(saved: str | None, config: Config) -> str:
         old = json.loads(saved or "")
     except json.JSONDecodeError:
         return ""
+    if not isinstance(old, dict):
+        return ""
     new = config.to_dict()
+    sections = ("model", "data")
     differences = [
-        f"{section}.{key}: {old.get(section, {}).get(key)!r} in the checkpoint, {value!r} now"
-        for section in ("model", "data")
-        for key, value in new[section].items()
-        if key != "path" and old.get(section, {}).get(key) != value
+        f"{key}: {before!r} in the checkpoint, {now!r} now"
+        for key, before, now in config_differences(
+            {s: old.get(s) or {} for s in sections}, {s: new[s] for s in sections}
+        )
+        if key != "data.path"
     ]
     return f" ({'; '.join(differences)})" if differences else ""

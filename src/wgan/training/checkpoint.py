@@ -113,17 +113,18 @@ def load_latest(
     for _, path in reversed(list_checkpoints(run_dir)):
         try:
             state = load_checkpoint(path)
+        except UserError as err:  # the message names the file
+            warnings.append(f"skipping {err}")
+            continue
+        try:
             if restore is not None:
                 restore(state)
-            return state, path, warnings
         except CheckpointMismatch:
             raise
         except UserError as err:
-            warnings.append(
-                f"skipping {err}"
-                if str(err).startswith("checkpoint")
-                else f"skipping {path} ({err})"
-            )
+            warnings.append(f"skipping {path} ({err})")
+            continue
+        return state, path, warnings
     if warnings:
         raise UserError(f"no checkpoint in {run_dir} could be read: " + "; ".join(warnings))
     raise UserError(f"{run_dir} holds no checkpoint; train it first with `wgan train`")

@@ -16,7 +16,7 @@ from typing import Any
 
 from wgan import distributed
 from wgan.atomic import write_atomically
-from wgan.config import Config, build_config, read_yaml, save_config
+from wgan.config import Config, build_config, config_differences, read_yaml, save_config
 from wgan.errors import UserError
 from wgan.reporting.figures import GRID_SIZE, save_image_grid
 from wgan.reporting.tensorboard import TENSORBOARD_DIR, check_logger
@@ -183,9 +183,7 @@ def open_run(
             raise UserError(
                 f"{run_dir} is not a wgan run (no config.yaml); start one with `wgan train`"
             )
-        raw = read_yaml(config_path)
-        saved_steps = raw.get("steps")
-        saved = build_config(raw).with_schedule()
+        saved = build_config(read_yaml(config_path)).with_schedule()
         config, note = _extended(saved, steps, schedule)
         session = config
         if inception_weights is not None:
@@ -211,7 +209,7 @@ def open_run(
             print(f"wgan: warning: {warning}", file=sys.stderr)
         if note and steps is not None and steps > trainer.step:
             print(f"wgan: note: {note}", file=sys.stderr)
-        if write and steps is not None and steps != saved_steps and steps > trainer.step:
+        if write and steps is not None and steps != saved.steps and steps > trainer.step:
             save_config(config, config_path)  # the new total, for a later plain `wgan resume`
     return trainer
 
@@ -248,22 +246,10 @@ def _extended(config: Config, steps: int | None, schedule: str) -> tuple[Config,
 def _refuse_another_config(config: Config, run_dir: Path) -> None:
     """A UserError when the run in `run_dir` was made with another config than `config`."""
     saved = build_config(read_yaml(run_dir / "config.yaml")).with_schedule().to_dict()
-    new = config.to_dict()
-    differences = sorted(_differing_keys(saved, new))
+    differences = [key for key, _, _ in config_differences(saved, config.to_dict())]
     if differences:
         shown = ", ".join(differences[:5]) + (" ..." if len(differences) > 5 else "")
         raise UserError(
             f"{run_dir} holds a run of another config ({shown} differ); resume it with "
             f"`wgan resume {run_dir}`, or choose another --out"
         )
-
-
-def _differing_keys(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
-    keys = []
-    for key in sorted(set(a) | set(b)):
-        x, y = a.get(key), b.get(key)
-        if isinstance(x, dict) and isinstance(y, dict):
-            keys += _differing_keys(x, y, f"{prefix}{key}.")
-        elif x != y:
-            keys.append(prefix + key)
-    return keys
