@@ -432,21 +432,6 @@ class Config(_Section):
         return hashlib.sha256(json.dumps(shape_keys, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def config_differences(
-    a: dict[str, Any], b: dict[str, Any], prefix: str = ""
-) -> list[tuple[str, Any, Any]]:
-    """(dotted key, value in a, value in b) for every key where two config mappings differ,
-    sections compared key by key, in key order."""
-    found = []
-    for key in sorted(set(a) | set(b)):
-        x, y = a.get(key), b.get(key)
-        if isinstance(x, dict) and isinstance(y, dict):
-            found += config_differences(x, y, f"{prefix}{key}.")
-        elif x != y:
-            found.append((prefix + key, x, y))
-    return found
-
-
 def _section_type(annotation: Any) -> type[BaseModel] | None:
     """The section class of a field annotated `Section` or `Section | None`, else None."""
     for candidate in (annotation, *typing.get_args(annotation)):

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from wgan import distributed, losses
-from wgan.config import Config, config_differences
+from wgan.config import Config
 from wgan.data.sources import DataSource, build_source
 from wgan.errors import UserError
 from wgan.lipschitz import clip_weights_
@@ -311,6 +311,21 @@ def _refuse_batch_coupling(config: Config, world_size: int) -> None:
             f"{world_size} processes sees only its share of it, so the run would not be the "
             "single-process run; train this config in one process (without torchrun)"
         )
+
+
+def config_differences(
+    a: dict[str, Any], b: dict[str, Any], prefix: str = ""
+) -> list[tuple[str, Any, Any]]:
+    """(dotted key, value in a, value in b) for every key where two config mappings differ,
+    sections compared key by key, in key order (a saved run's config against this one)."""
+    found = []
+    for key in sorted(set(a) | set(b)):
+        x, y = a.get(key), b.get(key)
+        if isinstance(x, dict) and isinstance(y, dict):
+            found += config_differences(x, y, f"{prefix}{key}.")
+        elif x != y:
+            found.append((prefix + key, x, y))
+    return found
 
 
 def _shape_differences(saved: str | None, config: Config) -> str:
