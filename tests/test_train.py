@@ -229,7 +229,9 @@ def test_evaluation_keys_and_mode_coverage(tmp_path: Path) -> None:
     trainer = Trainer(tiny_config(), tmp_path, quiet=True)
     result = trainer.evaluate()
     assert set(result) == {
-        "step", "w1", "w1_noise_floor", "critic_w_estimate", "modes_covered", "modes_total", "high_quality"
+        "step", "w1", "w1_noise_floor", "w1_noise_floor_std", "critic_w_estimate",
+        "modes_covered", "modes_total", "high_quality",
     }  # fmt: skip
     assert result["modes_total"] == 8
     assert 0 < result["w1_noise_floor"] < result["w1"]
+    assert 0 < result["w1_noise_floor_std"] < result["w1_noise_floor"]

@@ -1,4 +1,5 @@
-"""What every evaluator shares: the call it answers, the critic's W estimate, user-given real data.
+"""What every evaluator shares: the call it answers, the critic's W estimate, user-given real data,
+the noise floor of a distance.
 
 An evaluator draws no number from the training random streams (its sets are fixed, its samples use
 the evaluation seed), so evaluating never changes how a run trains.
@@ -6,6 +7,8 @@ the evaluation seed), so evaluating never changes how a run trains.
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import torch
@@ -62,3 +65,36 @@ def split_real(real: Tensor, n: int, device: torch.device) -> tuple[Tensor, Tens
     real = real.to(device, torch.float32)
     n = min(n, len(real) // 2)
     return real[:n], real[n : 2 * n]
+
+
+FLOOR_DRAWS = 8  # pairs of real sets behind a noise floor: at n = 2000 on 8 Gaussians 3 s of LPs
+
+
+def noise_floor(
+    first: Tensor,
+    second: Tensor,
+    distance: Callable[[Tensor, Tensor], float],
+    *,
+    draws: int = FLOOR_DRAWS,
+) -> tuple[float, float]:
+    """The mean and standard deviation of `distance` between two real sets of the same size.
+
+    `first` and `second` are two independent real sets of n samples each. Each draw splits their
+    2n samples at random into two halves of n (a random split of i.i.d. samples is again two
+    i.i.d. sets) and measures the distance between the halves; the spread over draws is what a
+    single pair can be off by. One draw of W1 on 8 Gaussians at n = 2000 ranges from about 0.03
+    to 0.10, so a run's W1 is read against this band, not a single pair. The splits use their own
+    seeded generator: the same sets give the same floor.
+    """
+    if len(first) != len(second):
+        raise ValueError(f"the two real sets differ in size: {len(first)} and {len(second)}")
+    if draws < 2:
+        raise ValueError(f"a spread needs at least 2 draws, got {draws}")
+    pool = torch.cat([first, second])
+    n = len(first)
+    rng = torch.Generator().manual_seed(0)
+    values = []
+    for _ in range(draws):
+        order = torch.randperm(2 * n, generator=rng).to(pool.device)
+        values.append(distance(pool[order[:n]], pool[order[n:]]))
+    return statistics.fmean(values), statistics.stdev(values)

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from wgan.data.sources import DataSource
-from wgan.evaluation.common import Generate, split_real
+from wgan.evaluation.common import Generate, noise_floor, split_real
 from wgan.evaluation.conditional import Conditioning
 from wgan.metrics.conditional import nearest_modes, neighbour_labels
 from wgan.metrics.modes import mode_coverage
@@ -18,15 +18,15 @@ from wgan.metrics.modes import mode_coverage
 class PointEvaluator:
     """Exact W1 to held-out points, its noise floor, the critic's estimate and mode coverage.
 
-    The noise floor is W1 between two real sets of the same size: what a perfect generator
-    would score.
+    The noise floor is W1 between two real sets of the same size, what a perfect generator
+    would score: its mean and standard deviation over several pairs (`noise_floor`).
     """
 
     def __init__(self, source: DataSource, device: torch.device, conditional: Conditioning) -> None:
         self.source = source
         self.device = device
         self.conditional = conditional
-        self._floors: dict[int, float] = {}  # W1 between the two fixed real sets, by size
+        self._floors: dict[int, tuple[float, float]] = {}  # of the fixed real sets, by size
 
     def __call__(
         self, *, step: int, generate: Generate, critic: nn.Module, n: int, real: Tensor | None
@@ -39,11 +39,11 @@ class PointEvaluator:
             held_labels = self.source.holdout_labels(n)
             if len(held) not in self._floors:
                 reference = self.source.reference(len(held))
-                self._floors[len(held)] = wasserstein(reference.cpu().double(), held.cpu().double())
-            floor = self._floors[len(held)]
+                self._floors[len(held)] = _w1_floor(reference, held)
+            floor, floor_std = self._floors[len(held)]
         else:
             held, reference = split_real(real, n, self.device)
-            floor = wasserstein(reference.cpu().double(), held.cpu().double())
+            floor, floor_std = _w1_floor(reference, held)
         conditional = self.conditional
         labels = conditional.labels(len(held), held_labels)
         fake = generate(len(held), labels=labels)
@@ -51,6 +51,7 @@ class PointEvaluator:
             "step": step,
             "w1": wasserstein(fake.cpu().double(), held.cpu().double()),
             "w1_noise_floor": floor,
+            "w1_noise_floor_std": floor_std,
             "critic_w_estimate": conditional.critic_estimate(
                 critic, held, fake, labels, held_labels=held_labels
             ),
@@ -77,3 +78,11 @@ class PointEvaluator:
         if held_labels is None:
             return None
         return neighbour_labels(samples, source.holdout(n), held_labels)
+
+
+def _w1_floor(reference: Tensor, held: Tensor) -> tuple[float, float]:
+    from wgan.distances import wasserstein
+
+    a, b = reference.cpu().double(), held.cpu().double()
+    m = min(len(a), len(b))
+    return noise_floor(a[:m], b[:m], wasserstein)

@@ -78,9 +78,11 @@ def plot_distance_curves(ax: Axes, records: list[dict[str, Any]], *, own_scale: 
     if evals:
         steps = [r["step"] for r in evals]
         ax.plot(steps, [r["w1"] for r in evals], "o-", color=FAKE_COLOUR, label="exact W1 (LP)")
-        ax.plot(
-            steps, [r["w1_noise_floor"] for r in evals], "--", color="grey", label="noise floor"
-        )
+        floor = np.array([r["w1_noise_floor"] for r in evals])
+        ax.plot(steps, floor, "--", color="grey", label="noise floor")
+        if all(r.get("w1_noise_floor_std") is not None for r in evals):
+            spread = np.array([r["w1_noise_floor_std"] for r in evals])
+            ax.fill_between(steps, floor - spread, floor + spread, color="grey", alpha=0.2)
     estimate_ax = ax.twinx() if own_scale else ax
     if train:
         estimate_ax.plot(

@@ -38,6 +38,13 @@ def _with(key: str, beside: str, spec: str) -> Callable[[Record], str]:
     )
 
 
+def _band(key: str, spread: str, spec: str) -> Callable[[Record], str]:
+    """'mean ± std': a quantity measured over several draws (the std left out where absent)."""
+    return lambda r: (
+        fmt(r.get(key), spec) if r.get(spread) is None else f"{r[key]:{spec}} ± {r[spread]:{spec}}"
+    )
+
+
 def _count(covered: str, total: str) -> Callable[[Record], str]:
     return lambda r: f"{r[covered]}/{r[total]}" if r.get(total) else MISSING
 
@@ -45,7 +52,7 @@ def _count(covered: str, total: str) -> Callable[[Record], str]:
 POINT_COLUMNS = (
     Column("step", _value("step", "d")),
     Column("exact W1", _value("w1", ".4f")),
-    Column("noise floor", _value("w1_noise_floor", ".4f")),
+    Column("noise floor", _band("w1_noise_floor", "w1_noise_floor_std", ".4f")),
     Column("critic W estimate", _value("critic_w_estimate", ".4f")),
     Column("modes", _count("modes_covered", "modes_total")),
     Column("high quality", _value("high_quality", ".1%")),

@@ -36,7 +36,7 @@ from wgan.config import Config
 from wgan.data.sources import DataSource
 from wgan.data.transforms import transform_samples
 from wgan.errors import UserError
-from wgan.evaluation.common import critic_estimate
+from wgan.evaluation.common import critic_estimate, noise_floor
 from wgan.metrics.modes import mode_coverage
 from wgan.metrics.translation import mean_absolute_error, unpaired_baseline
 from wgan.models import build_translation_models
@@ -72,6 +72,8 @@ class CycleTrainer(TrainerBase):
             )
         self.domains: dict[str, DataSource] = dict(zip(DOMAINS, self.sources, strict=True))
         self.transform = known_transform(config)
+        # W1 noise floors (mean, std) of each target domain's fixed sets, by direction and size.
+        self._floors: dict[tuple[str, int], tuple[float, float]] = {}
         # The same modules as generator and critic, typed as the ModuleDicts they are.
         self.translators = cast(nn.ModuleDict, self.generator)
         self.critics = cast(nn.ModuleDict, self.critic)
@@ -185,12 +187,16 @@ class CycleTrainer(TrainerBase):
         estimates = []
         for x, y in (("a", "b"), ("b", "a")):
             target, translated = held[y].flatten(1).cpu().double(), into[y].flatten(1).cpu()
-            floor_set = reference[y][: len(target)].flatten(1).cpu().double()
+            if (y, m) not in self._floors:
+                floor_set = reference[y][: len(target)].flatten(1).cpu().double()
+                self._floors[y, m] = noise_floor(floor_set, target, wasserstein)
+            floor, floor_std = self._floors[y, m]
             estimate = critic_estimate(self.critics[y], held[y], into[y])
             estimates.append(estimate)
             result |= {
                 f"w1_{x}{y}": wasserstein(translated.double(), target),
-                f"w1_{x}{y}_noise_floor": wasserstein(floor_set, target),
+                f"w1_{x}{y}_noise_floor": floor,
+                f"w1_{x}{y}_noise_floor_std": floor_std,
                 f"cycle_error_{x}": mean_absolute_error(back[x], held[x]),
                 f"critic_w_estimate_{y}": estimate,
                 f"translation_error_{x}{y}": None,
@@ -212,6 +218,7 @@ class CycleTrainer(TrainerBase):
         keys: dict[str, Any] = {
             "w1": result["w1_ab"],
             "w1_noise_floor": result["w1_ab_noise_floor"],
+            "w1_noise_floor_std": result["w1_ab_noise_floor_std"],
             "modes_covered": None,
             "modes_total": None,
             "high_quality": None,
