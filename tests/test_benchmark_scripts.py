@@ -117,3 +117,35 @@ def test_toy_curve_script_runs_short(tmp_path: Path) -> None:
         assert point["step"] == 2 and point["seconds"] > 0 and point["w1"] > 0
     assert "| 8gaussians-wgan-gp |" in (tmp_path / "toy_curve.md").read_text()
     assert (tmp_path / "toy_curve.png").stat().st_size > 0
+
+
+def test_alg1_script_runs_tiny_and_skips_finished_runs(tmp_path: Path) -> None:
+    alg1 = benchmark_script("alg1")
+    argv = ["--tiny", "--steps", "2", "--evals", "2", "--n", "50", "--seeds", "0",
+            "--datasets", "8gaussians", "swissroll", "--threads", "1", "--out", str(tmp_path)]  # fmt: skip
+    assert alg1.main(argv) == 0
+    log = (tmp_path / "alg1.jsonl").read_text()
+    record = json.loads((tmp_path / "alg1.json").read_text())
+    assert [(r["preset"], r["seed"]) for r in record["runs"]] == [
+        ("8gaussians-wgan-gp", 0),
+        ("8gaussians-wgan-gp-alg1", 0),
+        ("swissroll-wgan-gp", 0),
+        ("swissroll-wgan-gp-alg1", 0),
+    ]
+    for tuned, paper in zip(record["runs"][::2], record["runs"][1::2], strict=True):
+        assert tuned["steps"] == 2 and [p["step"] for p in tuned["curve"]] == [1, 2]
+        assert paper["budget_seconds"] == tuned["train_seconds"] <= paper["train_seconds"]
+        assert paper["batch_size"] == 64 and paper["config"]["lipschitz"]["gp_lambda"] == 10.0
+        assert len(paper["curve"]) == 2 and paper["final"]["w1"] > 0
+    assert record["runs"][0]["final"]["modes_total"] == 8
+    assert record["runs"][2]["final"]["modes_covered"] is None  # the swiss roll has no modes
+    assert record["git"]["head"] and record["timing"].startswith("training steps only")
+    assert [row["preset"] for row in record["summary"]][:2] == [
+        "8gaussians-wgan-gp",
+        "8gaussians-wgan-gp-alg1",
+    ]
+    table = (tmp_path / "alg1.md").read_text()
+    assert "| 8gaussians | 8gaussians-wgan-gp-alg1 | 64 |" in table and record["command"] in table
+    assert (tmp_path / "alg1.png").stat().st_size > 0
+    assert alg1.main(argv) == 0  # a restart finds every run done and trains nothing
+    assert (tmp_path / "alg1.jsonl").read_text() == log

@@ -59,6 +59,7 @@ def test_presets_lists_one_a_line(capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     names = [line.split()[0] for line in lines]
     assert "8gaussians-wgan-gp" in names and "swissroll-wgan-clip" in names
+    assert {f"{d}-wgan-gp-alg1" for d in ("8gaussians", "25gaussians", "swissroll")} <= set(names)
     assert all(len(line.split(maxsplit=1)) == 2 for line in lines)
 
 

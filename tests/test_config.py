@@ -62,6 +62,30 @@ def test_clip_presets_follow_algorithm_1(dataset: str) -> None:
     assert config.n_critic == 5
 
 
+@pytest.mark.parametrize("dataset", ["8gaussians", "25gaussians", "swissroll"])
+def test_alg1_presets_follow_algorithm_1_of_wgan_gp(dataset: str) -> None:
+    config = load_config(f"{dataset}-wgan-gp-alg1")
+    assert config.data.name == dataset
+    assert (config.lipschitz.method, config.lipschitz.gp_lambda) == ("gp", 10.0)
+    assert (config.n_critic, config.batch_size) == (5, 64)
+    opt = config.optimizer
+    assert (opt.name, opt.lr_generator, opt.lr_critic, opt.betas) == (
+        "adam",
+        1e-4,
+        1e-4,
+        (0.0, 0.9),
+    )
+    assert opt.lr_decay == "constant" and config.ema_decay is None
+    assert config.loss == "wasserstein" and config.gan == "unconditional"
+    assert config.stabilizers == Config().stabilizers  # no instance noise, no other stabiliser
+    model = config.model
+    assert (model.arch, model.activation, model.latent_dim) == ("mlp", "relu", 2)
+    assert (model.generator_width, model.generator_depth) == (512, 3)
+    assert (model.critic_width, model.critic_depth) == (512, 3)
+    assert config.precision == "auto"  # the project's default, as the tuned presets have it
+    assert config.eval.n == 2000
+
+
 def test_paper_preset_is_the_paper_code() -> None:
     config = load_config("8gaussians-wgan-gp-paper")
     assert (config.model.critic_width, config.model.critic_depth) == (512, 3)
