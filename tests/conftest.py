@@ -51,6 +51,8 @@ FAMILY_METHODS: dict[str, dict[str, object]] = {
     "nsgan-gp": {"loss": "nonsaturating", "lipschitz": {"method": "gp"}},
     "hinge-sn-bf16": {"loss": "hinge", "lipschitz": {"method": "sn"}, "precision": "bf16"},
     "lsgan": {"loss": "lsgan", "lipschitz": {"method": "none"}},
+    "wgan-weight-norm": {"lipschitz": {"method": "weight-norm", "norm_bound": 0.5}},
+    "wgan-l1-decay": {"lipschitz": {"method": "l1-decay"}},
     "ebgan-pt": {
         "loss": "ebgan",
         "lipschitz": {"method": "none"},

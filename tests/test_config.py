@@ -187,6 +187,11 @@ def test_fingerprint_follows_model_shapes_only() -> None:
             r"both spectrally normalise the critic; set model.critic_norm to none",
         ),
         (
+            ["data.name=digits", "model.arch=dcgan", "model.critic_norm=sn"]
+            + ["lipschitz.method=weight-norm"],
+            r"both reparametrise the critic's weights; set model.critic_norm to none",
+        ),
+        (
             ["data.name=digits", "model.arch=dcgan", "stabilizers.feature_matching=true"],
             r"need the mlp critic",
         ),
@@ -209,6 +214,9 @@ def test_combinations_that_cannot_work_are_refused_with_a_reason(
         ["loss=lsgan", "lipschitz.method=sn", "stabilizers.feature_matching=true"],
         ["loss=ebgan", "lipschitz.method=none", "ebgan.pullaway_weight=0.1"],
         ["lipschitz.method=sn", "stabilizers.instance_noise.std=0.1"],
+        ["lipschitz.method=clip-norm", "lipschitz.norm_bound=2"],
+        ["loss=hinge", "lipschitz.method=l1-decay", "lipschitz.weight_decay=1e-4"],
+        ["data.name=digits", "model.arch=dcgan", "lipschitz.method=weight-norm"],
         # Image critics: every loss but EBGAN, spectral norm from either key, instance noise.
         ["data.name=digits", "model.arch=dcgan", "loss=hinge", "lipschitz.method=sn"],
         ["data.name=digits", "model.arch=resnet", "model.critic_norm=sn", "lipschitz.method=none"],
@@ -238,8 +246,11 @@ def test_fingerprint_follows_critic_layers_of_the_new_options() -> None:
         ["loss=hinge", "lipschitz.method=sn"],
         ["loss=hinge", "lipschitz.method=none", "stabilizers.minibatch.kernels=3"],
         ["loss=ebgan", "lipschitz.method=none"],
+        ["lipschitz.method=weight-norm"],
     ):
         assert load_config(None, overrides).fingerprint() != base.fingerprint()
+    for overrides in (["lipschitz.method=clip-norm"], ["lipschitz.method=l2-decay"]):
+        assert load_config(None, overrides).fingerprint() == base.fingerprint()
 
 
 def test_25gaussians_wgan_gp_preset_is_the_tuned_one() -> None:

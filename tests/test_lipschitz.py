@@ -1,11 +1,27 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 import torch
 from torch import nn
 from torch.func import functional_call
 
-from wgan.lipschitz import clip_weights_, gradient_penalty, interpolate, spectral_normalize_
+from conftest import tiny_config
+from wgan import losses
+from wgan.lipschitz import (
+    add_weight_decay_,
+    clip_gains_,
+    clip_norms_,
+    clip_weights_,
+    gradient_penalty,
+    interpolate,
+    spectral_normalize_,
+    weight_matrices,
+    weight_normalize_,
+)
+from wgan.training.trainer import Trainer
 
 
 def test_interpolate_mixes_per_sample_for_any_rank() -> None:
@@ -130,3 +146,102 @@ def test_spectral_norm_iterates_in_training_only_and_checkpoints_its_vectors() -
 def test_spectral_norm_reaches_convolutions() -> None:
     critic = spectral_normalize_(nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(64, 1)))
     assert hasattr(critic[0], "parametrizations") and hasattr(critic[2], "parametrizations")
+
+
+def _scaled_critic(scale: float, seed: int = 0) -> nn.Sequential:
+    critic = _relu_critic(seed)
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.mul_(scale)
+    return critic
+
+
+def test_norm_clipping_projects_each_matrix_onto_the_ball() -> None:
+    critic = _scaled_critic(10.0)
+    before = [p.detach().clone() for p in critic.parameters()]
+    clip_norms_(critic, 1.5)
+    for old, new in zip(before, critic.parameters(), strict=True):
+        if new.dim() < 2:
+            assert torch.equal(old, new)  # biases do not change a Lipschitz constant
+        else:  # the projection: the same direction, norm min(||W||, 1.5)
+            torch.testing.assert_close(new.norm(), torch.minimum(old.norm(), torch.tensor(1.5)))
+            torch.testing.assert_close(new / new.norm(), old / old.norm())
+    small = _scaled_critic(1e-3)
+    kept = [p.detach().clone() for p in small.parameters()]
+    clip_norms_(small, 1.5)  # inside the ball already: unchanged
+    assert all(torch.equal(a, b) for a, b in zip(kept, small.parameters(), strict=True))
+    with pytest.raises(ValueError, match="bound"):
+        clip_norms_(critic, 0.0)
+
+
+def test_weight_normalisation_keeps_the_function_and_bounds_each_row() -> None:
+    plain = _scaled_critic(10.0).double()  # float64: g * V / ||V|| rounds in float32
+    critic = weight_normalize_(_scaled_critic(10.0).double())
+    x = torch.randn(64, 2, dtype=torch.float64)
+    torch.testing.assert_close(critic(x), plain(x))  # g = ||V|| at the start: the same weights
+    clip_gains_(critic, 0.5)
+    for layer in (critic[0], critic[2], critic[4]):
+        rows = layer.weight.detach().norm(dim=1)
+        assert rows.max() <= 0.5 + 1e-6
+        torch.testing.assert_close(rows, torch.full_like(rows, 0.5))  # all were above 0.5
+
+
+def test_weight_decay_adds_the_gradient_of_its_penalty() -> None:
+    # Ground truth: autograd of strength * sum ||W||_p^p over the matrices, added to the loss.
+    x = torch.randn(32, 2)
+    for p in (1, 2):
+        critic, reference = _relu_critic(3), _relu_critic(3)
+        critic(x).mean().backward()
+        add_weight_decay_(critic, p, 0.01)
+        matrices = [w for w in reference.parameters() if w.dim() >= 2]
+        penalty = sum(w.abs().pow(p).sum() for w in matrices)
+        (reference(x).mean() + 0.01 * penalty).backward()
+        for got, want in zip(critic.parameters(), reference.parameters(), strict=True):
+            assert want.grad is not None and got.grad is not None
+            torch.testing.assert_close(got.grad, want.grad)
+
+
+@pytest.mark.parametrize(
+    ("method", "check"),
+    [
+        ("clip", lambda critic: max(p.abs().max() for p in critic.parameters()) <= 0.01),
+        ("clip-norm", lambda critic: all(p.norm() <= 0.5 + 1e-6 for p in weight_matrices(critic))),
+        (
+            "weight-norm",
+            lambda critic: all(
+                layer.weight.norm(dim=1).max() <= 0.5 + 1e-6
+                for layer in critic.modules()
+                if isinstance(layer, nn.Linear)
+            ),
+        ),
+    ],
+)
+def test_a_run_keeps_its_weight_constraint(tmp_path: Path, method: str, check: Any) -> None:
+    config = tiny_config(lipschitz={"method": method, "norm_bound": 0.5}, steps=3)
+    trainer = Trainer(config, tmp_path, quiet=True)
+    for _ in range(3):
+        trainer.train_step()
+    with torch.no_grad():
+        assert check(trainer.critic)
+
+
+def test_a_decayed_critic_step_equals_its_penalised_step(tmp_path: Path) -> None:
+    # One critic update of an l2-decay run against the same update of a run without constraint
+    # whose loss carries weight_decay * sum W^2: the same weights after the optimizer step.
+    decayed = Trainer(
+        tiny_config(lipschitz={"method": "l2-decay", "weight_decay": 0.05}),
+        tmp_path / "d",
+        quiet=True,
+    )
+    plain = Trainer(
+        tiny_config(lipschitz={"method": "clip", "clip": 1e6}), tmp_path / "p", quiet=True
+    )
+    plain.critic.load_state_dict(decayed.critic.state_dict())
+    plain.d_opt = type(decayed.d_opt)(plain.critic.parameters(), **decayed.d_opt.defaults)
+    x = torch.randn(16, 2)
+    objective = losses.CriticObjective(decayed.critic(x).mean(), None, {})
+    decayed.critic_update(objective)
+    penalty = sum(w.square().sum() for w in weight_matrices(plain.critic))
+    plain.critic_update(losses.CriticObjective(plain.critic(x).mean() + 0.05 * penalty, None, {}))
+    for a, b in zip(decayed.critic.parameters(), plain.critic.parameters(), strict=True):
+        torch.testing.assert_close(a, b)

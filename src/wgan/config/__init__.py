@@ -158,6 +158,11 @@ class Config(_Section):
                 "loss 'wasserstein' needs a Lipschitz critic: without one its scores grow without "
                 "bound; set lipschitz.method to gp, gp-one-sided, clip or sn"
             )
+        if method == "weight-norm" and model.critic_norm == "sn":
+            raise ValueError(
+                "lipschitz.method 'weight-norm' and model.critic_norm 'sn' both reparametrise the "
+                "critic's weights; set model.critic_norm to none"
+            )
         if method == "sn" and model.critic_norm == "sn":
             raise ValueError(
                 "lipschitz.method 'sn' and model.critic_norm 'sn' both spectrally normalise the "
@@ -316,6 +321,8 @@ class Config(_Section):
             shape_keys["ebgan_code_dim"] = self.ebgan.code_dim
         if self.lipschitz.method == "sn":
             shape_keys["spectral_norm"] = True
+        if self.lipschitz.method == "weight-norm":
+            shape_keys["weight_norm"] = True
         if self.stabilizers.minibatch.kernels:
             shape_keys["minibatch"] = self.stabilizers.minibatch.model_dump()
         if self.gan != "unconditional":

@@ -55,10 +55,26 @@ class LipschitzConfig(_Section):
     # gp: two-sided penalty lambda * (||grad f(x_hat)|| - 1)^2 on random interpolates;
     # gp-one-sided: lambda * max(0, ||grad|| - 1)^2; clip: clamp every critic weight to [-clip, clip];
     # sn: spectral normalisation of every critic weight (Miyato et al. 2018); none: no constraint.
-    # Independent of `loss`, except where Config._check_combinations says why not.
-    method: Literal["gp", "gp-one-sided", "clip", "sn", "none"] = "gp"
+    # The weight constraints that Gulrajani et al. (2017) found to fail as clipping does: clip-norm
+    # (each weight matrix's L2 norm clipped at norm_bound), weight-norm (weight normalisation, each
+    # output unit's gain clipped at norm_bound), l1-decay and l2-decay (weight_decay * sum |W| or
+    # sum W^2 added to the critic's loss). Independent of `loss`, except where
+    # Config._check_combinations says why not.
+    method: Literal[
+        "gp",
+        "gp-one-sided",
+        "clip",
+        "sn",
+        "none",
+        "clip-norm",
+        "weight-norm",
+        "l1-decay",
+        "l2-decay",
+    ] = "gp"
     gp_lambda: float = Field(10.0, ge=0.0)
     clip: float = Field(0.01, gt=0.0)
+    norm_bound: float = Field(1.0, gt=0.0)  # clip-norm and weight-norm
+    weight_decay: float = Field(1e-3, ge=0.0)  # l1-decay and l2-decay
 
 
 class InstanceNoiseConfig(_Section):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from wgan.config import Config
-from wgan.lipschitz import spectral_normalize_
+from wgan.lipschitz import spectral_normalize_, weight_normalize_
 from wgan.models.autoencoder import AutoencoderCritic
 from wgan.models.dcgan import DCGANCritic, DCGANGenerator
 from wgan.models.mlp import MLPCritic, mlp
@@ -47,9 +47,12 @@ def build_translation_models(
 
 
 def constrain(config: Config, critic: nn.Module) -> nn.Module:
-    """The finished critic: spectrally normalised when lipschitz.method is 'sn'."""
+    """The finished critic: spectrally normalised when lipschitz.method is 'sn', weight-normalised
+    when it is 'weight-norm'."""
     if config.lipschitz.method == "sn":
         spectral_normalize_(critic)
+    elif config.lipschitz.method == "weight-norm":
+        weight_normalize_(critic)
     return critic
 
 

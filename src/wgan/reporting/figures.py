@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from wgan.lipschitz import PENALTY_METHODS
 from wgan.reporting.files import save_figure, write_markdown
 from wgan.reporting.tables import columns_of, markdown_table
 
@@ -164,7 +165,7 @@ def markdown_head(config: dict[str, Any], evals: list[dict[str, Any]]) -> list[s
 
 def _estimate_on_own_scale(config: dict[str, Any]) -> bool:
     """Whether the critic's estimate is on another scale than W1 (see plot_distance_curves)."""
-    return config["loss"] != "wasserstein" or config["lipschitz"]["method"] in ("clip", "sn")
+    return config["loss"] != "wasserstein" or config["lipschitz"]["method"] not in PENALTY_METHODS
 
 
 def report_markdown(config: dict[str, Any], evals: list[dict[str, Any]]) -> str:
@@ -182,11 +183,12 @@ def report_markdown(config: dict[str, Any], evals: list[dict[str, Any]]) -> str:
             "its 'W estimate' is the gap between its mean scores on real and generated samples, "
             "on its own scale."
         )
-    elif config["lipschitz"]["method"] in ("clip", "sn"):
+    elif config["lipschitz"]["method"] not in PENALTY_METHODS:
         lines.append(
-            "With weight clipping or spectral normalisation the critic is K-Lipschitz for an "
-            "unknown K, so its W estimate is "
-            "on another scale than W1; compare the shapes of the curves, not their values."
+            "With a weight constraint (clipping, norm clipping, weight normalisation, weight "
+            "decay) or spectral normalisation the critic is K-Lipschitz for an unknown K, so its "
+            "W estimate is on another scale than W1; compare the shapes of the curves, not their "
+            "values."
         )
     return "\n".join(lines) + "\n"
 

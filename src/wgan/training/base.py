@@ -28,7 +28,7 @@ from wgan import distributed, losses
 from wgan.config import Config
 from wgan.data.sources import DataSource, build_source
 from wgan.errors import UserError
-from wgan.lipschitz import clip_weights_
+from wgan.lipschitz import DECAY_METHODS, add_weight_decay_, constrain_weights_
 from wgan.precision import autocast, resolve_device, resolve_precision
 from wgan.timing import NO_TIMER, PhaseTimer
 from wgan.training.checkpoint import CheckpointMismatch
@@ -171,8 +171,8 @@ class TrainerBase:
         return autocast(self.device, self.precision)
 
     def critic_update(self, objective: losses.CriticObjective) -> None:
-        """One optimizer step of the critic on its objective, then weight clipping if the
-        config says."""
+        """One optimizer step of the critic on its objective, with the weight decay or followed
+        by the weight constraint that `lipschitz.method` names."""
         timer = self.timer
         self.d_opt.zero_grad(set_to_none=True)
         loss, penalty = objective.loss, objective.penalty
@@ -184,9 +184,13 @@ class TrainerBase:
         with timer("critic backward"):
             (loss if penalty is None else loss + penalty).backward()
         with timer("optimizer"):
+            lipschitz = self.config.lipschitz
+            if lipschitz.method in DECAY_METHODS:
+                add_weight_decay_(
+                    self.critic, DECAY_METHODS[lipschitz.method], lipschitz.weight_decay
+                )
             self.d_opt.step()
-            if self.config.lipschitz.method == "clip":
-                clip_weights_(self.critic, self.config.lipschitz.clip)
+            constrain_weights_(self.critic, lipschitz)
 
     def generator_update(self, loss: Tensor) -> None:
         """One optimizer step of the generator on `loss`."""
