@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from wgan.demos.findings import TINY, activation_gradient_norms, kantorovich_potential, run_findings
+from wgan.demos.findings.constraints import CONSTRAINTS
 from wgan.distances import wasserstein_exact
 
 
@@ -52,8 +53,16 @@ def test_findings_demo_writes_figures_and_numbers(tmp_path: Path) -> None:
     assert stored["optimal_critic"]["potential_w1"] == pytest.approx(
         stored["optimal_critic"]["exact_w1"]
     )
-    assert (
-        len(results["estimate"]["penalty, lambda = 10"]["steps"])
-        == TINY.train_steps // TINY.eval_every + 1
-    )
-    assert "## 4. Saturation" in (tmp_path / "findings.md").read_text()
+    # Each row is labelled from the config that ran it (a mislabelled row once said lambda 0.1).
+    assert list(results["estimate"]) == [
+        "clipping, c = 0.01; RMSProp 5e-05, batch 64",
+        "penalty, lambda = 10; Adam 0.0001, betas (0, 0.9), batch 64",
+        "penalty, lambda = 10; Adam 0.001, betas (0.5, 0.9), linear decay, batch 256",
+        "penalty, lambda = 1; Adam 0.001, betas (0.5, 0.9), linear decay, batch 256",
+    ]
+    for curve in results["estimate"].values():
+        assert len(curve["steps"]) == TINY.train_steps // TINY.eval_every + 1
+    assert set(stored["constraints"]) == {label for label, _ in CONSTRAINTS}
+    report = (tmp_path / "findings.md").read_text()
+    assert "## 4. Saturation" in report and "## 5. The other weight constraints" in report
+    assert (tmp_path / "constraints.png").stat().st_size > 10_000

@@ -36,14 +36,14 @@ def plot_estimate(path: Path, curves: dict[str, Any]) -> None:
             twin.set_ylabel("critic estimate (its own scale)", color=ESTIMATE_COLOUR)
         ax.set_xlabel("generator step")
         ax.set_ylabel("W1")
-        ax.set_title(label)
+        ax.set_title(label, fontsize=8)
         handles = ax.get_legend_handles_labels()[0] + (
             twin.get_legend_handles_labels()[0] if clipped else []
         )
         ax.legend(handles=handles, fontsize=7)
         ax.grid(alpha=0.3)
     ratio_ax = axes[-1]
-    for label, marker in zip(labels, "os^", strict=False):
+    for label, marker in zip(labels, "os^D", strict=True):
         c = curves[label]
         ratio = np.array(c["critic_estimate"]) / np.array(c["exact_w1"])
         ratio_ax.plot(c["steps"][1:], ratio[1:], marker + "-", ms=3, label=label)
@@ -153,3 +153,30 @@ def plot_saturation(path: Path, results: dict[str, Any]) -> None:
     axes[1].set_title("against its accuracy")
     fig.tight_layout()
     save_figure(fig, path, dpi=110)
+
+
+def plot_constraints(path: Path, results: dict[str, Any]) -> None:
+    """Part 5: each weight constraint's gradient ratio through the deep critic, its critic's
+    correlation with the exact potential and its estimate over the exact W1, one bar each."""
+    labels = list(results)
+    rows = np.arange(len(labels))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 0.45 * len(labels) + 1.5), sharey=True)
+    panels = (
+        ("first_over_last", "gradient norm, first layer / last (12 layers)", True),
+        ("estimate_over_exact_w1", "critic estimate / exact W1 (3 layers)", True),
+        ("correlation_critic_potential", "correlation with the exact potential", False),
+    )
+    for ax, (key, title, log) in zip(axes, panels, strict=True):
+        values = [results[label][key] for label in labels]
+        shown = [abs(v) if v else np.nan for v in values] if log else values
+        ax.barh(rows, shown, color=["#1f77b4" if i else "#2ca02c" for i in range(len(labels))])
+        if log:
+            ax.set_xscale("log")
+            ax.axvline(1.0, color="k", lw=0.8)
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0].set_yticks(rows, labels, fontsize=8)
+    axes[0].invert_yaxis()
+    fig.suptitle("weight constraints against the gradient penalty (green)", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)

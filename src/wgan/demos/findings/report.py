@@ -1,4 +1,4 @@
-"""``wgan demo findings``: run the four experiments, write the figures, findings.json and
+"""``wgan demo findings``: run the five experiments, write the figures, findings.json and
 findings.md."""
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from wgan.config import LipschitzConfig
 from wgan.demos.compare import machine
 from wgan.demos.findings import figures
+from wgan.demos.findings.constraints import weight_constraints
 from wgan.demos.findings.experiments import (
+    DEFAULT_RUN,
     DEFAULT_SIZES,
-    ESTIMATE_RUNS,
+    PENALTY,
     TOY,
     Sizes,
     deep_gradient_norms,
@@ -29,13 +32,21 @@ from wgan.demos.findings.experiments import (
 from wgan.reporting.files import markdown_table, write_json, write_markdown
 
 DEFAULT_OUT = Path("runs/demo-findings")
-FIGURES = ("estimate.png", "clipping.png", "optimal_critic.png", "saturation.png")
+FIGURES = (
+    "estimate.png",
+    "clipping.png",
+    "optimal_critic.png",
+    "saturation.png",
+    "constraints.png",
+)
+FIXED_TARGET = {"clip": LipschitzConfig(method="clip", clip=0.01), "gp": PENALTY}
 
 
 def markdown(results: dict[str, Any]) -> str:
     """findings.md: the command and machine, then a table per experiment, then the figures."""
-    est, deep, opt, sat = (
-        results[k] for k in ("estimate", "clipping_norms", "optimal_critic", "saturation")
+    est, deep, opt, sat, constraints = (
+        results[k]
+        for k in ("estimate", "clipping_norms", "optimal_critic", "saturation", "constraints")
     )
     m = results["machine"]
     gpu = f", GPU {m['gpu']}" if m["gpu"] else ""
@@ -125,6 +136,33 @@ def markdown(results: dict[str, Any]) -> str:
             align="lrrr",
         ),
         "",
+        "## 5. The other weight constraints",
+        "",
+        "The 12-layer critic of part 2 (swiss roll) and the 3-layer critic of part 3 (the two "
+        "fixed sets) under each constraint; weight clipping with RMSProp, the others with Adam, "
+        "as in parts 2 and 3.",
+        "",
+        *markdown_table(
+            [
+                "constraint",
+                "12 layers: first / last gradient norm",
+                "3 layers: estimate / exact W1",
+                "correlation with the exact potential",
+            ],
+            [
+                [
+                    label,
+                    "0 (underflow)"
+                    if r["first_over_last"] is None
+                    else f"{r['first_over_last']:.3g}",
+                    f"{r['estimate_over_exact_w1']:.3g}",
+                    f"{r['correlation_critic_potential']:.3f}",
+                ]
+                for label, r in constraints.items()
+            ],
+            align="lrrr",
+        ),
+        "",
         *(f"![{p}]({p})" for p in FIGURES),
         "",
     ]
@@ -134,36 +172,39 @@ def markdown(results: dict[str, Any]) -> str:
 def run_findings(
     out: Path | None = None, sizes: Sizes = DEFAULT_SIZES, *, command: str = "wgan demo findings"
 ) -> dict[str, Any]:
-    """Run the four parts, write the figures, findings.json and findings.md; return the numbers."""
+    """Run the five parts, write the figures, findings.json and findings.md; return the numbers."""
     out = Path(out or DEFAULT_OUT)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     where = machine()
     print(f"findings into {out}", flush=True)
-    print("1/4 critic estimate vs exact W1", flush=True)
+    print("1/5 critic estimate vs exact W1", flush=True)
     estimate, runs = estimate_vs_exact(sizes, out)
     figures.plot_estimate(out / "estimate.png", estimate)
-    print("2/4 weight clipping", flush=True)
+    print("2/5 weight clipping", flush=True)
     norms = deep_gradient_norms(sizes)
     critics, fits = {}, {}
     for dataset in TOY:
         for method in ("clip", "gp"):
-            critic, fit = fixed_target_critic(dataset, method, sizes)
+            critic, fit = fixed_target_critic(dataset, FIXED_TARGET[method], sizes)
             critics[(dataset, method)], fits[f"{dataset}, {method}"] = critic, fit
     figures.plot_clipping(out / "clipping.png", norms, critics, sizes)
-    print("3/4 optimal critic", flush=True)
+    print("3/5 optimal critic", flush=True)
     optimal, arrays = optimal_critic(sizes)
     figures.plot_optimal(out / "optimal_critic.png", optimal, arrays)
-    print("4/4 saturation", flush=True)
+    print("4/5 saturation", flush=True)
     torch.manual_seed(sizes.seed)
-    fresh = copy.deepcopy(runs[ESTIMATE_RUNS[-1][0]].generator)
+    fresh = copy.deepcopy(runs[DEFAULT_RUN].generator)
     for layer in fresh.modules():
         if isinstance(layer, nn.Linear):
             layer.reset_parameters()
-    trained = runs[ESTIMATE_RUNS[-1][0]].generator
+    trained = runs[DEFAULT_RUN].generator
     generators = {"untrained": fresh, f"WGAN-GP, {sizes.train_steps} steps": trained}
     saturated = saturation(sizes, generators)
     figures.plot_saturation(out / "saturation.png", saturated)
+    print("5/5 other weight constraints", flush=True)
+    constraints = weight_constraints(sizes)
+    figures.plot_constraints(out / "constraints.png", constraints)
     results: dict[str, Any] = {
         "command": command,
         "machine": where,
@@ -174,10 +215,11 @@ def run_findings(
         "fixed_target_critics": fits,
         "optimal_critic": optimal,
         "saturation": saturated,
+        "constraints": constraints,
     }
     write_json(out / "findings.json", results)
     write_markdown(out / "findings.md", markdown(results))
-    print(f"wrote {out}/findings.md, findings.json and four figures ({results['seconds']:.0f} s)")
+    print(f"wrote {out}/findings.md, findings.json and five figures ({results['seconds']:.0f} s)")
     return results
 
 
