@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from wgan.demos.findings import TINY, activation_gradient_norms, kantorovich_potential, run_findings
-from wgan.demos.findings.constraints import CONSTRAINTS
+from wgan.demos.findings.constraints import CONSTRAINTS, weight_constraints
+from wgan.demos.findings.experiments import Sizes
 from wgan.distances import wasserstein_exact
 
 
@@ -66,3 +67,37 @@ def test_findings_demo_writes_figures_and_numbers(tmp_path: Path) -> None:
     report = (tmp_path / "findings.md").read_text()
     assert "## 4. Saturation" in report and "## 5. The other weight constraints" in report
     assert (tmp_path / "constraints.png").stat().st_size > 10_000
+
+
+def test_other_weight_constraints_fail_as_clipping_does() -> None:
+    # Part 5 at small sizes (8 layers of 32 units, 60 deep iterations; about 9 s): measured
+    # first/last gradient ratios 2.5e-10 (clipping), 3.6e-4 (||W|| <= 1), 6.9e-9 (|g| <= 0.1)
+    # against 0.98 for the penalty; estimate / W1 of 21-114 for the loose bounds and weight decay
+    # against 0.73 for the penalty. The bounds sit a factor 5 or more from every measured value.
+    sizes = Sizes(
+        width=32,
+        deep_width=32,
+        deep_depth=8,
+        deep_iters=60,
+        batch=64,
+        critic_iters=300,
+        optimal_n=128,
+    )
+    results = weight_constraints(sizes)
+    penalty = results["gradient penalty, lambda = 10"]
+    assert 0.2 < penalty["first_over_last"] < 5
+    assert 0.4 < penalty["estimate_over_exact_w1"] < 1.5
+    for vanishing in (
+        "clipping, c = 0.01",
+        "L2-norm clipping, ||W|| <= 1",
+        "weight normalisation, |g| <= 0.1",
+    ):
+        assert results[vanishing]["first_over_last"] < 2e-3, vanishing
+    for unbounded in (
+        "L2-norm clipping, ||W|| <= 10",
+        "weight normalisation, |g| <= 1",
+        "L1 weight decay, 0.001",
+        "L2 weight decay, 0.001",
+    ):
+        assert results[unbounded]["estimate_over_exact_w1"] > 5, unbounded
+    assert results["L1 weight decay, 0.1"]["correlation_critic_potential"] == 0.0  # a constant
