@@ -244,9 +244,9 @@ def critic_objective(
     The penalty is added when `lipschitz.method` is 'gp' or 'gp-one-sided': then `critic` (samples
     to scores; a conditional critic with its labels bound), the `real` and `fake` batches the
     scores came from and the interpolation weights `eps` (B,) are needed. It is computed in a
-    pass of its own over the interpolates (DESIGN.md: a shared pass would run the double backward
-    over real and fake too). Clipping and spectral normalisation act on the weights, not on the
-    objective (`wgan.lipschitz`).
+    pass of its own over the interpolates (docs/speed.md, "What makes the step fast": a shared
+    pass would run the double backward over real and fake too). Clipping and spectral
+    normalisation act on the weights, not on the objective (`wgan.lipschitz`).
     """
     adversarial = loss(real_scores, fake_scores)
     stats = {

@@ -140,7 +140,7 @@ def run_bench(
     """Benchmark `config`: steps/s, GFLOP/s against the measured peak, time split, memory.
 
     `synthetic_data` only says so in the result (see `random_image_data`). Returns the
-    `wgan bench --json` object (DESIGN.md's keys and more; see README).
+    `wgan bench --json` object (its keys are listed in docs/speed.md).
     """
     from wgan.training.rundir import make_trainer
 

@@ -19,8 +19,9 @@ Evaluation, on the held-out sets of both domains: exact W1 between the translati
 target domain's held-out samples (pixels for images) with its noise floor, the cycle
 reconstruction errors, and, when data_b is data through a known map T (`data_b.transform`), the
 translation errors |G(a) - T(a)| and |F(b) - T^-1(b)| against the error of a translator that
-returns real target samples at random (`wgan.metrics.translation`). The keys DESIGN.md gives
-every run of its kind of data are there too, for G: A -> B.
+returns real target samples at random (`wgan.metrics.translation`). The keys every run of its
+kind of data has (docs/training.md for points, docs/images.md for images) are there too, for
+G: A -> B.
 """
 
 from __future__ import annotations
@@ -210,9 +211,10 @@ class CycleTrainer(TrainerBase):
         return result | self._design_keys(result, into["b"])
 
     def _design_keys(self, result: dict[str, Any], into_b: Tensor) -> dict[str, Any]:
-        """The keys every run of the kind of data has (DESIGN.md), for G: A -> B: points get
-        w1 (= w1_ab), its floor and the mode keys of G(A) on B's modes; images get the feature
-        keys, null (no feature extractor is trained for a translated domain)."""
+        """The keys every run of the kind of data has (docs/training.md, docs/images.md), for
+        G: A -> B: points get w1 (= w1_ab), its floor and the mode keys of G(A) on B's modes;
+        images get the feature keys, null (no feature extractor is trained for a translated
+        domain)."""
         if into_b.dim() > 2:
             return dict.fromkeys(("fid", "kid_mean", "kid_std", "feature_extractor"))
         keys: dict[str, Any] = {
