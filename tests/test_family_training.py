@@ -116,7 +116,17 @@ def test_every_combination_trains_or_is_refused(tmp_path: Path) -> None:
     trained = refused = 0
     for loss, method, feature_matching, kernels, noise in itertools.product(
         ("wasserstein", "minimax", "nonsaturating", "hinge", "lsgan", "ebgan"),
-        ("gp", "gp-one-sided", "clip", "sn", "none"),
+        (
+            "gp",
+            "gp-one-sided",
+            "clip",
+            "sn",
+            "none",
+            "clip-norm",
+            "weight-norm",
+            "l1-decay",
+            "l2-decay",
+        ),
         (False, True),
         (0, 3),
         (0.0, 0.1),
@@ -150,7 +160,7 @@ def test_every_combination_trains_or_is_refused(tmp_path: Path) -> None:
         values = {key: float(value) for key, value in trainer.sums.items()}
         assert all(math.isfinite(v) for v in values.values()), (loss, method, values)
         trained += 1
-    # Of the 240: wasserstein trains with 4 methods, without minibatch (4 x 4 = 16); ebgan with
-    # none only, without minibatch (4); each of the 4 other losses with gp and gp-one-sided without
-    # minibatch (2 x 4) and clip, sn, none with or without it (3 x 8): 4 x 32 = 128.
-    assert (trained, refused) == (16 + 4 + 128, 240 - 148)
+    # Of the 432: wasserstein trains with the 8 methods but none, without minibatch (8 x 4 = 32);
+    # ebgan with none only, without minibatch (4); each of the 4 other losses with gp and
+    # gp-one-sided without minibatch (2 x 4) and the 7 others with or without it (7 x 8): 4 x 64.
+    assert (trained, refused) == (32 + 4 + 256, 432 - 292)
