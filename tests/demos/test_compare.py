@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,12 @@ def test_summary_averages_seeds_and_ranks_by_w1() -> None:
     a = rows[1]
     assert a["w1_mean"] == pytest.approx(0.4)
     assert a["w1_std"] == pytest.approx(0.1414213562)
+    # 95% interval of a mean of 2: Student's t with 1 degree of freedom is Cauchy, whose 0.975
+    # quantile is tan(0.475 pi) = 12.706.
+    t = math.tan(0.475 * math.pi)
+    assert a["w1_ci95"] == pytest.approx(t * 0.1414213562 / math.sqrt(2))
+    assert a["high_quality_ci95"] == pytest.approx(t * 0.1414213562 / math.sqrt(2))
+    assert rows[0]["w1_ci95"] is None  # one finished run: no interval
     assert (a["modes_mean"], a["modes_min"], a["modes_max"]) == (21, 20, 22)
     assert a["high_quality_mean"] == pytest.approx(0.6)
     assert a["train_seconds"] == pytest.approx(3.0)
@@ -97,4 +104,7 @@ def test_summary_averages_seeds_and_ranks_by_w1() -> None:
     text = markdown(rows, header)
     assert "| b (1 of 2 diverged) | 10 | 0.1000 | 0.0500 | 25.0/25 | 90.0% |" in text  # one run
     assert "| c (1 of 1 diverged) | 10 | diverged |" in text
-    assert "| a | 10 | 0.4000 ± 0.1414 | 0.0500 | 21.0/25 [20-22] | 60.0% (50.0%) |" in text
+    assert (
+        "| a | 10 | 0.4000 ± 1.2706 | 0.0500 | 21.0/25 ± 12.7 [20-22] | 60.0% ± 127.1% (50.0%) |"
+        in text
+    )

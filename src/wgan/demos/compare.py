@@ -248,6 +248,7 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row |= {
             "w1_mean": statistics.fmean(w1),
             "w1_std": statistics.stdev(w1) if len(w1) > 1 else 0.0,
+            "w1_ci95": ci95(w1),
             "w1_noise_floor": statistics.fmean(r["w1_noise_floor"] for r in runs),
             "modes_total": runs[0]["modes_total"],
         }
@@ -258,8 +259,10 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "modes_mean": statistics.fmean(modes),
                 "modes_min": min(modes),
                 "modes_max": max(modes),
+                "modes_ci95": ci95(modes),
                 "high_quality_mean": statistics.fmean(quality),
                 "high_quality_min": min(quality),
+                "high_quality_ci95": ci95(quality),
             }
         rows.append(row)
     order = {d: i for i, d in enumerate(TOY_DATASETS)}
@@ -270,6 +273,16 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             math.inf if r["w1_mean"] is None else r["w1_mean"],
         ),
     )
+
+
+def ci95(values: Sequence[float]) -> float | None:
+    """The half-width of the 95% confidence interval of the mean of `values` (Student's t with
+    n - 1 degrees of freedom: seeds are few); None for fewer than two values."""
+    from scipy.stats import t
+
+    if len(values) < 2:
+        return None
+    return float(t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values)))
 
 
 def _times(seeds: list[int]) -> str:
@@ -289,14 +302,14 @@ def _markdown_row(r: dict[str, Any], has_modes: bool) -> list[str]:
     if r["w1_mean"] is None:
         return [method, str(r["steps"]), "diverged", "", *(["", ""] if has_modes else []), wall]
     several = r["seeds"] - r["diverged"] > 1
-    w1 = f"{r['w1_mean']:.4f}" + (f" ± {r['w1_std']:.4f}" if several else "")
+    w1 = f"{r['w1_mean']:.4f}" + (f" ± {r['w1_ci95']:.4f}" if several else "")
     row = [method, str(r["steps"]), w1, f"{r['w1_noise_floor']:.4f}"]
     if has_modes:
         modes = f"{r['modes_mean']:.1f}/{r['modes_total']}"
         quality = _pct(r["high_quality_mean"])
         if several:
-            modes += f" [{r['modes_min']}-{r['modes_max']}]"
-            quality += f" ({_pct(r['high_quality_min'])})"
+            modes += f" ± {r['modes_ci95']:.1f} [{r['modes_min']}-{r['modes_max']}]"
+            quality += f" ± {_pct(r['high_quality_ci95'])} ({_pct(r['high_quality_min'])})"
         row += [modes, quality]
     return [*row, wall]
 
@@ -321,9 +334,10 @@ def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
         "optimal-transport distance between them; the noise floor is W1 between two real sets of "
         f"{n}, the score of a perfect generator. A mode is covered when at least one "
         "high-quality sample has it as nearest centre; a sample is high quality within 3 standard "
-        "deviations of its nearest centre (VEEGAN's definitions). Means over seeds, ± the standard "
-        "deviation, [min-max] for modes and (min) for the high-quality share where a method has "
-        "several runs; wall time is training alone. Ranked by mean W1.",
+        "deviations of its nearest centre (VEEGAN's definitions). Means over seeds where a method "
+        "has several runs, ± the half-width of the mean's 95% confidence interval (Student's t "
+        "over the seeds), [min-max] for modes and (min) for the high-quality share; wall time is "
+        "training alone. Ranked by mean W1.",
         "",
     ]
     for dataset in dict.fromkeys(r["dataset"] for r in summary):
