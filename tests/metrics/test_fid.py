@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from scipy import linalg
 
+from wgan.metrics.features import weights_digest
 from wgan.metrics.fid import (
     fid_from_features,
     frechet_distance,
@@ -114,3 +116,16 @@ def test_inception_score_limits() -> None:
     assert inception_score_from_probs(same, splits=5)[0] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="probability vectors"):
         inception_score_from_probs(np.ones((20, 3)), splits=2)
+
+
+def test_weights_digest_names_the_weights() -> None:
+    # The provenance of image metrics: the same weights give the same digest (a copy, another
+    # process), any changed weight another one.
+    first = torch.nn.Linear(3, 2)
+    copy = torch.nn.Linear(3, 2)
+    copy.load_state_dict(first.state_dict())
+    assert weights_digest(first) == weights_digest(copy)
+    assert len(weights_digest(first)) == 16
+    with torch.no_grad():
+        copy.bias[0] += 1e-7
+    assert weights_digest(first) != weights_digest(copy)

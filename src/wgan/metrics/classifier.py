@@ -23,7 +23,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import Tensor, nn
 
-from wgan.metrics.features import Features, in_chunks
+from wgan.metrics.features import Features, in_chunks, weights_digest
 
 TakeFn = Callable[[npt.NDArray[np.int64]], Tensor]  # training-split positions -> images
 
@@ -99,12 +99,14 @@ class ClassifierFeatures:
     """The feature extractor of a trained ImageClassifier (see the module docstring)."""
 
     name = "classifier"
+    resize = None  # it sees the images at the run's resolution
 
     def __init__(self, model: ImageClassifier, *, accuracy: float, device: torch.device) -> None:
         self.model = model.to(device).eval().requires_grad_(False)
         self.accuracy = accuracy  # on the held-out split
         self.n_classes = model.head.out_features
         self.device = device
+        self.weights_sha256 = weights_digest(self.model)
 
     def __call__(self, images: Tensor) -> Features:
         return in_chunks(self.model, images, device=self.device)

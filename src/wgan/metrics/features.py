@@ -7,6 +7,7 @@ Score and class coverage take the probabilities.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -14,7 +15,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Features:
 
 class FeatureExtractor(Protocol):
     name: str  # e.g. "inception-v3", "classifier"
+    weights_sha256: str  # `weights_digest` of its network: which weights gave the features
+    resize: str | None  # how images are resized on the way in, None when they are not
 
     def __call__(self, images: Tensor) -> Features: ...
 
@@ -44,3 +47,14 @@ def in_chunks(
             feats.append(f.double().cpu())
             logits.append(lg.double().cpu())
     return Features(torch.cat(feats).numpy(), torch.softmax(torch.cat(logits), dim=1).numpy())
+
+
+def weights_digest(module: nn.Module) -> str:
+    """The sha256 (16 hex digits) of a network's state: every tensor's name, dtype, shape and bytes,
+    in name order. Two extractors with the same digest compute the same features."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        flat = tensor.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"{name}|{flat.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(flat.view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]

@@ -17,13 +17,15 @@ import torch
 from torch import Tensor
 
 from wgan.errors import UserError
-from wgan.metrics.features import Features, in_chunks
+from wgan.metrics.features import Features, in_chunks, weights_digest
 
 
 class InceptionFeatures:
     """torch-fidelity's Inception-v3 on images in [-1, 1]: 2048-d features, 1008-way probs."""
 
     name = "inception-v3"
+    # What happens to an image on its way in (`_forward` and torch-fidelity's own resize).
+    resize = "to uint8, grey to RGB, bilinear to 299 x 299 as TensorFlow 1.x (torch-fidelity)"
 
     def __init__(self, weights: str | Path, *, device: torch.device) -> None:
         try:
@@ -49,6 +51,7 @@ class InceptionFeatures:
                 f"--inception-weights {path}: not torch-fidelity's Inception-v3 weights ({err})"
             ) from None
         self.device = device
+        self.weights_sha256 = weights_digest(self.model)
 
     def _forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
         pixels = ((images.clamp(-1.0, 1.0) + 1.0) * 127.5).round().to(torch.uint8)
