@@ -50,6 +50,7 @@ FAMILY_METHODS: dict[str, dict[str, object]] = {
     "minimax": {"loss": "minimax", "lipschitz": {"method": "none"}},
     "nsgan-gp": {"loss": "nonsaturating", "lipschitz": {"method": "gp"}},
     "hinge-sn-bf16": {"loss": "hinge", "lipschitz": {"method": "sn"}, "precision": "bf16"},
+    "wgan-sn-exact": {"lipschitz": {"method": "sn", "sn_norm": "exact"}},
     "lsgan": {"loss": "lsgan", "lipschitz": {"method": "none"}},
     "wgan-weight-norm": {"lipschitz": {"method": "weight-norm", "norm_bound": 0.5}},
     "wgan-l1-decay": {"lipschitz": {"method": "l1-decay"}},

@@ -86,6 +86,7 @@ def test_evaluation_keys_of_each_kind(tmp_path: Path) -> None:
     for kind in ("cgan-projection", "acgan", "cgan-digits"):
         result = keys(kind)
         assert 0 <= result["label_accuracy"] <= 1 and result["critic_w_estimate"] is not None
+        assert result["critic_lipschitz_bound"] > 0
     assert 0 < keys("infogan")["code_class_agreement"] <= 1
     assert 0 < keys("infogan-digits")["code_class_agreement"] <= 1
     cycle = keys("cyclegan-digits")
@@ -93,6 +94,8 @@ def test_evaluation_keys_of_each_kind(tmp_path: Path) -> None:
         assert cycle[key] > 0
     assert cycle["translation_baseline_ab"] == cycle["translation_baseline_ba"]  # T = T^-1
     assert cycle["fid"] is None and cycle["feature_extractor"] is None
+    bounds = [cycle["critic_lipschitz_bound_a"], cycle["critic_lipschitz_bound_b"]]
+    assert min(bounds) > 0 and cycle["critic_lipschitz_bound"] == max(bounds)
     points = keys("cyclegan-points")
     assert points["translation_error_ab"] is not None  # swiss roll -> inverted swiss roll
     assert points["w1"] == points["w1_ab"] and points["modes_total"] is None

@@ -187,14 +187,19 @@ def test_fingerprint_follows_model_shapes_only() -> None:
             r"both spectrally normalise the critic; set model.critic_norm to none",
         ),
         (
-            ["data.name=digits", "model.arch=dcgan", "model.critic_norm=sn"]
-            + ["lipschitz.method=weight-norm"],
+            [
+                "data.name=digits",
+                "model.arch=dcgan",
+                "model.critic_norm=sn",
+                "lipschitz.method=weight-norm",
+            ],
             r"both reparametrise the critic's weights; set model.critic_norm to none",
         ),
         (
             ["data.name=digits", "model.arch=dcgan", "stabilizers.feature_matching=true"],
             r"need the mlp critic",
         ),
+        (["lipschitz.sn_norm=exact"], r"lipschitz.sn_norm applies to spectral normalisation"),
     ],
 )
 def test_combinations_that_cannot_work_are_refused_with_a_reason(
@@ -221,6 +226,13 @@ def test_combinations_that_cannot_work_are_refused_with_a_reason(
         ["data.name=digits", "model.arch=dcgan", "loss=hinge", "lipschitz.method=sn"],
         ["data.name=digits", "model.arch=resnet", "model.critic_norm=sn", "lipschitz.method=none"],
         ["data.name=digits", "model.arch=dcgan", "stabilizers.instance_noise.std=0.1"],
+        ["loss=hinge", "lipschitz.method=sn", "lipschitz.sn_norm=exact"],
+        [
+            "data.name=digits",
+            "model.arch=resnet",
+            "model.critic_norm=sn",
+            "lipschitz.sn_norm=exact",
+        ],
     ],
 )
 def test_combinations_that_work_are_accepted(overrides: list[str]) -> None:
@@ -251,6 +263,16 @@ def test_fingerprint_follows_critic_layers_of_the_new_options() -> None:
         assert load_config(None, overrides).fingerprint() != base.fingerprint()
     for overrides in (["lipschitz.method=clip-norm"], ["lipschitz.method=l2-decay"]):
         assert load_config(None, overrides).fingerprint() == base.fingerprint()
+
+
+def test_sn_norm_defaults_to_miyatos_and_exact_changes_the_fingerprint() -> None:
+    assert Config().lipschitz.sn_norm == "reshaped"
+    with pytest.raises(UserError, match=r"lipschitz.sn_norm.*'reshaped'.*'exact'"):
+        load_config(None, ["lipschitz.method=sn", "lipschitz.sn_norm=operator"])
+    miyato = load_config(None, ["loss=hinge", "lipschitz.method=sn"])
+    named = load_config(None, ["loss=hinge", "lipschitz.method=sn", "lipschitz.sn_norm=reshaped"])
+    exact = load_config(None, ["loss=hinge", "lipschitz.method=sn", "lipschitz.sn_norm=exact"])
+    assert miyato.fingerprint() == named.fingerprint() != exact.fingerprint()
 
 
 def test_25gaussians_wgan_gp_preset_is_the_tuned_one() -> None:

@@ -230,8 +230,11 @@ def test_evaluation_keys_and_mode_coverage(tmp_path: Path) -> None:
     result = trainer.evaluate()
     assert set(result) == {
         "step", "w1", "w1_noise_floor", "w1_noise_floor_std", "critic_w_estimate",
-        "modes_covered", "modes_total", "high_quality",
+        "critic_lipschitz_bound", "modes_covered", "modes_total", "high_quality",
     }  # fmt: skip
+    assert (
+        isinstance(result["critic_lipschitz_bound"], float) and result["critic_lipschitz_bound"] > 0
+    )
     assert result["modes_total"] == 8
     assert 0 < result["w1_noise_floor"] < result["w1"]
     assert 0 < result["w1_noise_floor_std"] < result["w1_noise_floor"]

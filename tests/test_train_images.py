@@ -20,12 +20,16 @@ from wgan.training.trainer import Trainer
     [
         ("dcgan", "none", "fp32", {}),
         ("dcgan", "sn", "bf16", {}),
+        ("dcgan", "sn", "bf16", {"lipschitz": {"sn_norm": "exact"}}),
         ("resnet", "layernorm", "fp32", {}),
+        ("resnet", "none", "fp32", {"loss": "hinge", "lipschitz": {"method": "sn",
+                                                                   "sn_norm": "exact"}}),
         # Another loss, spectral norm as the Lipschitz method, instance noise on images.
         ("dcgan", "none", "fp32", {"loss": "hinge", "lipschitz": {"method": "sn"},
                                    "stabilizers": {"instance_noise": {"std": 0.1}}}),
     ],
-    ids=["dcgan", "dcgan-sn-bf16", "resnet-layernorm", "dcgan-hinge-sn-noise"],
+    ids=["dcgan", "dcgan-sn-bf16", "dcgan-sn-exact-bf16", "resnet-layernorm",
+         "resnet-hinge-sn-exact", "dcgan-hinge-sn-noise"],
 )  # fmt: skip
 def test_image_run_resumes_to_the_bit(
     tmp_path: Path, arch: str, norm: str, precision: str, family: dict[str, object]
@@ -78,6 +82,9 @@ def test_image_evaluation_keys(tmp_path: Path) -> None:
     assert 0 < result["w1_pixels_noise_floor"] < result["w1_pixels"]
     assert 0 < result["sliced_w1_pixels"] < result["w1_pixels"]
     assert result["inception_score"] is None and result["n"] == 40
+    assert (
+        isinstance(result["critic_lipschitz_bound"], float) and result["critic_lipschitz_bound"] > 0
+    )
 
 
 def test_unlabelled_images_have_no_feature_extractor(tmp_path: Path) -> None:

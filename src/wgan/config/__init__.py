@@ -163,6 +163,11 @@ class Config(_Section):
                 "lipschitz.method 'weight-norm' and model.critic_norm 'sn' both reparametrise the "
                 "critic's weights; set model.critic_norm to none"
             )
+        if self.lipschitz.sn_norm != "reshaped" and "sn" not in (method, model.critic_norm):
+            raise ValueError(
+                "lipschitz.sn_norm applies to spectral normalisation (lipschitz.method sn or "
+                "model.critic_norm sn); set it to reshaped"
+            )
         if method == "sn" and model.critic_norm == "sn":
             raise ValueError(
                 "lipschitz.method 'sn' and model.critic_norm 'sn' both spectrally normalise the "
@@ -321,6 +326,8 @@ class Config(_Section):
             shape_keys["ebgan_code_dim"] = self.ebgan.code_dim
         if self.lipschitz.method == "sn":
             shape_keys["spectral_norm"] = True
+        if self.lipschitz.sn_norm != "reshaped":
+            shape_keys["sn_norm"] = self.lipschitz.sn_norm
         if self.lipschitz.method == "weight-norm":
             shape_keys["weight_norm"] = True
         if self.stabilizers.minibatch.kernels:

@@ -75,6 +75,11 @@ class LipschitzConfig(_Section):
     clip: float = Field(0.01, gt=0.0)
     norm_bound: float = Field(1.0, gt=0.0)  # clip-norm and weight-norm
     weight_decay: float = Field(1e-3, ge=0.0)  # l1-decay and l2-decay
+    # What spectral normalisation (method sn, or model.critic_norm sn) divides each weight by:
+    # reshaped, the largest singular value of the kernel reshaped to (out, in * k * k) (Miyato et
+    # al. 2018; a convolution's operator norm can exceed it, by up to k for a k x k kernel);
+    # exact, the operator norm of the layer on its input shape, so that each layer has norm 1.
+    sn_norm: Literal["reshaped", "exact"] = "reshaped"
 
 
 class InstanceNoiseConfig(_Section):

@@ -12,13 +12,14 @@ from torch import Tensor, nn
 from wgan.data.sources import ImageSource
 from wgan.evaluation.common import Generate, split_real
 from wgan.evaluation.conditional import Conditioning
+from wgan.lipschitz import critic_lipschitz_bound
 from wgan.metrics.features import FeatureExtractor, Features
 
 IMAGE_KEYS = (
     "step", "n", "fid", "fid_noise_floor", "kid_mean", "kid_std", "feature_extractor",
     "inception_score", "inception_score_std", "classes_covered", "classes_total", "confidence",
     "confidence_real", "classifier_accuracy", "w1_pixels", "w1_pixels_noise_floor",
-    "sliced_w1_pixels", "critic_w_estimate",
+    "sliced_w1_pixels", "critic_w_estimate", "critic_lipschitz_bound",
 )  # fmt: skip
 
 
@@ -119,6 +120,7 @@ class ImageEvaluator:
             "critic_w_estimate": conditional.critic_estimate(
                 critic, held, fake, labels, held_labels=held_labels
             ),
+            "critic_lipschitz_bound": critic_lipschitz_bound(critic, self.source.sample_shape),
         }
         if self.extractor is not None:
             extractor = self.extractor

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from wgan.data.sources import DataSource
 from wgan.evaluation.common import Generate, noise_floor, split_real
 from wgan.evaluation.conditional import Conditioning
+from wgan.lipschitz import critic_lipschitz_bound
 from wgan.metrics.conditional import nearest_modes, neighbour_labels
 from wgan.metrics.modes import mode_coverage
 
@@ -55,6 +56,7 @@ class PointEvaluator:
             "critic_w_estimate": conditional.critic_estimate(
                 critic, held, fake, labels, held_labels=held_labels
             ),
+            "critic_lipschitz_bound": critic_lipschitz_bound(critic, self.source.sample_shape),
             "modes_covered": None,
             "modes_total": None,
             "high_quality": None,

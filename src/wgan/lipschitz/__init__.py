@@ -1,5 +1,6 @@
-"""Ways to keep the critic (close to) K-Lipschitz: the gradient penalty, spectral normalisation,
-and the weight constraints of the WGAN papers: clipping each weight, clipping each layer's L2 norm,
+"""Ways to keep the critic (close to) K-Lipschitz: the gradient penalty, spectral normalisation
+(`wgan.lipschitz.spectral`, by the reshaped kernel's norm or the exact operator norm), and the
+weight constraints of the WGAN papers: clipping each weight, clipping each layer's L2 norm,
 weight normalisation with bounded gains, and L1 or L2 weight decay (Gulrajani et al. 2017, Section 3,
 found that these last ones fail as clipping does; `wgan demo findings` measures it)."""
 
@@ -10,17 +11,24 @@ from typing import Protocol
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.parametrizations import spectral_norm, weight_norm
+from torch.nn.utils.parametrizations import weight_norm
+
+from wgan.lipschitz.bounds import LipschitzBounds, critic_lipschitz_bound
+from wgan.lipschitz.spectral import SN_NORMS, OperatorNorm, spectral_normalize_
 
 __all__ = [
     "DECAY_METHODS",
     "PENALTY_METHODS",
+    "SN_NORMS",
+    "LipschitzBounds",
+    "OperatorNorm",
     "WeightConstraint",
     "add_weight_decay_",
     "clip_gains_",
     "clip_norms_",
     "clip_weights_",
     "constrain_weights_",
+    "critic_lipschitz_bound",
     "gradient_penalty",
     "interpolate",
     "spectral_normalize_",
@@ -151,19 +159,3 @@ def constrain_weights_(critic: nn.Module, lipschitz: WeightConstraint) -> None:
         clip_norms_(critic, lipschitz.norm_bound)
     elif lipschitz.method == "weight-norm":
         clip_gains_(critic, lipschitz.norm_bound)
-
-
-def spectral_normalize_(critic: nn.Module) -> nn.Module:
-    """Spectral normalisation (Miyato et al. 2018) of every linear and convolution weight, in place.
-
-    Each weight W is used as W / sigma(W), sigma the largest singular value estimated by one
-    power iteration per forward pass (torch's parametrization; the iteration vectors are buffers,
-    so they are checkpointed and a resumed run continues them). In eval mode the estimate is
-    frozen, so evaluating a critic does not change it. With 1-Lipschitz activations the critic is
-    then 1-Lipschitz, a bound that is usually loose: the product of the layers' norms.
-    Returns the critic.
-    """
-    for layer in list(critic.modules()):
-        if isinstance(layer, nn.Linear | nn.Conv1d | nn.Conv2d | nn.Conv3d):
-            spectral_norm(layer)
-    return critic

@@ -50,7 +50,7 @@ def constrain(config: Config, critic: nn.Module) -> nn.Module:
     """The finished critic: spectrally normalised when lipschitz.method is 'sn', weight-normalised
     when it is 'weight-norm'."""
     if config.lipschitz.method == "sn":
-        spectral_normalize_(critic)
+        spectral_normalize_(critic, config.lipschitz.sn_norm)
     elif config.lipschitz.method == "weight-norm":
         weight_normalize_(critic)
     return critic
@@ -97,11 +97,18 @@ def build_critic(config: Config, sample_shape: tuple[int, ...]) -> nn.Module:
             minibatch_kernel_dim=minibatch.kernel_dim,
         )
     channels, resolution, _ = sample_shape
+    sn_norm = config.lipschitz.sn_norm
     if m.arch == "dcgan":
         return DCGANCritic(
-            channels=channels, resolution=resolution, width=m.critic_width, norm=m.critic_norm
+            channels=channels,
+            resolution=resolution,
+            width=m.critic_width,
+            norm=m.critic_norm,
+            sn_norm=sn_norm,
         )
-    return ResNetCritic(channels=channels, width=m.critic_width, norm=m.critic_norm)
+    return ResNetCritic(
+        channels=channels, width=m.critic_width, norm=m.critic_norm, sn_norm=sn_norm
+    )
 
 
 def critic_features(critic: nn.Module, x: Tensor) -> Tensor:

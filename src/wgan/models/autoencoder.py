@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from wgan.lipschitz import LipschitzBounds
 from wgan.models.mlp import mlp
 
 
@@ -32,3 +33,9 @@ class AutoencoderCritic(nn.Module):
         with torch.autocast(x.device.type, enabled=False):
             reconstruction = self.decoder[-1](hidden.float())  # (B, d)
             return -(reconstruction - x.float()).norm(dim=1, keepdim=True)  # (B, 1)
+
+    def lipschitz_bound(self, shape: tuple[int, ...], bounds: LipschitzBounds) -> float | None:
+        """| ||g(x) - x|| - ||g(y) - y|| | <= ||(g(x) - g(y)) - (x - y)||, so L(g) + 1, with
+        g = Dec o Enc."""
+        bound = bounds.chain([*self.encoder, *self.decoder], shape)
+        return None if bound is None else bound + 1.0

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from wgan.lipschitz import LipschitzBounds
+
 
 def _split(base: nn.Module) -> tuple[Callable[[Tensor], Tensor], nn.Linear]:
     """A base critic's `features` and linear `head`."""
@@ -50,6 +52,10 @@ class LabelConcatCritic(nn.Module):
         planes = label_planes(labels, self.n_classes, x)
         return self.base(torch.cat([x, planes], dim=1))  # (B, 1)
 
+    def lipschitz_bound(self, shape: tuple[int, ...], bounds: LipschitzBounds) -> float | None:
+        """The base's on the widened input: f(., y) varies only its first C inputs."""
+        return bounds.of(self.base, (shape[0] + self.n_classes, *shape[1:]))
+
 
 class ProjectionCritic(nn.Module):
     r"""The projection critic of Miyato & Koyama (2018):
@@ -74,6 +80,17 @@ class ProjectionCritic(nn.Module):
         projection = (self.embed(labels).to(phi.dtype) * phi).sum(1, keepdim=True)
         return head(phi) + projection  # (B, 1)
 
+    def lipschitz_bound(self, shape: tuple[int, ...], bounds: LipschitzBounds) -> float | None:
+        """f(., y) = (w + e_y) . phi + b: the features' layers, then the K rows w + e_y as one
+        linear layer, whose norm is at least each row's."""
+        _, head = _split(self.base)
+        rows = nn.Linear(
+            head.in_features, self.embed.num_embeddings, bias=False, device=head.weight.device
+        )
+        rows.weight.data = (head.weight + self.embed.weight).detach()
+        layers = self.base.feature_layers()  # type: ignore[operator]
+        return bounds.chain([*layers, rows], shape)
+
 
 class AuxiliaryCritic(nn.Module):
     """A critic f(x) with a second head on the same features: a(x) (B, out_dim).
@@ -93,6 +110,9 @@ class AuxiliaryCritic(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.base(x)  # (B, 1)
+
+    def lipschitz_bound(self, shape: tuple[int, ...], bounds: LipschitzBounds) -> float | None:
+        return bounds.of(self.base, shape)
 
     def with_auxiliary(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(scores (B, 1), auxiliary outputs (B, out_dim)) from one pass through the features."""

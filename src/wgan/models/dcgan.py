@@ -12,7 +12,7 @@ import itertools
 
 from torch import Tensor, nn
 
-from wgan.lipschitz import spectral_normalize_
+from wgan.lipschitz import LipschitzBounds, spectral_normalize_
 from wgan.models.layers import (
     MaskedLeakyReLU,
     centre_crop,
@@ -64,10 +64,13 @@ class DCGANCritic(nn.Module):
 
     k convolutions (4x4, stride 2) with width, 2 width, ... channels (8 width at most), each
     followed by the chosen normalisation (not after the first) and LeakyReLU(0.2), then a linear
-    layer. `norm` is "none", "layernorm", "batchnorm" or "sn" (spectral norm on every weight).
+    layer. `norm` is "none", "layernorm", "batchnorm" or "sn" (spectral norm on every weight, by
+    the `sn_norm` of `wgan.lipschitz.SN_NORMS`).
     """
 
-    def __init__(self, *, channels: int, resolution: int, width: int, norm: str) -> None:
+    def __init__(
+        self, *, channels: int, resolution: int, width: int, norm: str, sn_norm: str = "reshaped"
+    ) -> None:
         super().__init__()
         k, _ = upsampling_stages(resolution)
         layers: list[nn.Module] = []
@@ -82,11 +85,18 @@ class DCGANCritic(nn.Module):
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(c_in * side * side, 1)
         if norm == "sn":
-            spectral_normalize_(self)
+            spectral_normalize_(self, sn_norm)
 
     def features(self, x: Tensor) -> Tensor:
         """The input of the linear head (B, k): what conditional and auxiliary heads share."""
         return self.body(x).flatten(1)
+
+    def feature_layers(self) -> list[nn.Module]:
+        """Layers whose composition is `features` (for Lipschitz bounds)."""
+        return [*self.body, nn.Flatten()]
+
+    def lipschitz_bound(self, shape: tuple[int, ...], bounds: LipschitzBounds) -> float | None:
+        return bounds.chain([*self.feature_layers(), self.head], shape)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x))  # (B, 1)

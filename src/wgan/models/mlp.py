@@ -6,6 +6,7 @@ from itertools import islice
 
 from torch import Tensor, nn
 
+from wgan.lipschitz import LipschitzBounds
 from wgan.models.layers import MaskedLeakyReLU, MaskedReLU
 from wgan.models.minibatch import MinibatchDiscrimination
 
@@ -70,6 +71,14 @@ class MLPCritic(nn.Sequential):
         for layer in islice(self, self.n_feature_layers):
             x = layer(x)
         return x  # (B, width)
+
+    def feature_layers(self) -> list[nn.Module]:
+        """Layers whose composition is `features` (for Lipschitz bounds)."""
+        return list(islice(self, self.n_feature_layers))
+
+    def lipschitz_bound(self, shape: tuple[int, ...], bounds: LipschitzBounds) -> float | None:
+        """None with minibatch discrimination (a sample's score depends on its batch)."""
+        return bounds.chain(list(self), shape)
 
     @property
     def head(self) -> nn.Module:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from wgan.lipschitz import spectral_normalize_
+from wgan.lipschitz import LipschitzBounds, spectral_normalize_
 from wgan.models.layers import (
     MaskedReLU,
     centre_crop,
@@ -72,6 +72,11 @@ class _DownBlock(nn.Module):
             return self.shortcut(F.avg_pool2d(x, 2)) + F.avg_pool2d(out, 2)
         return self.shortcut(x) + out
 
+    def lipschitz_bound(self, shape: tuple[int, ...], bounds: LipschitzBounds) -> float | None:
+        """The sum of the two branches' bounds."""
+        pool = [nn.AvgPool2d(2)] if self.down else []
+        return bounds.branches([[*self.main, *pool], [*pool, self.shortcut]], shape)
+
 
 class _FirstBlock(nn.Module):
     """The paper's OptimizedResBlockDisc1: conv 3x3, ReLU, conv 3x3, mean-pool; shortcut: pool, conv."""
@@ -87,6 +92,12 @@ class _FirstBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.shortcut(F.avg_pool2d(x, 2)) + F.avg_pool2d(self.main(x), 2)
+
+    def lipschitz_bound(self, shape: tuple[int, ...], bounds: LipschitzBounds) -> float | None:
+        """The sum of the two branches' bounds."""
+        return bounds.branches(
+            [[*self.main, nn.AvgPool2d(2)], [nn.AvgPool2d(2), self.shortcut]], shape
+        )
 
 
 class ResNetGenerator(nn.Module):
@@ -109,9 +120,10 @@ class ResNetGenerator(nn.Module):
 
 
 class ResNetCritic(nn.Module):
-    """images (B, C, R, R) -> scores (B, 1); `norm` "none" (the paper's), "layernorm", "sn", ..."""
+    """images (B, C, R, R) -> scores (B, 1); `norm` "none" (the paper's), "layernorm", "sn" (by the
+    `sn_norm` of `wgan.lipschitz.SN_NORMS`), ..."""
 
-    def __init__(self, *, channels: int, width: int, norm: str) -> None:
+    def __init__(self, *, channels: int, width: int, norm: str, sn_norm: str = "reshaped") -> None:
         super().__init__()
         block_norm = "none" if norm == "sn" else norm
         self.blocks = nn.Sequential(
@@ -123,11 +135,18 @@ class ResNetCritic(nn.Module):
         )
         self.head = nn.Linear(width, 1)
         if norm == "sn":
-            spectral_normalize_(self)
+            spectral_normalize_(self, sn_norm)
 
     def features(self, x: Tensor) -> Tensor:
         """The input of the linear head (B, width): what conditional and auxiliary heads share."""
         return self.blocks(x).mean(dim=(2, 3))
+
+    def feature_layers(self) -> list[nn.Module]:
+        """Layers whose composition is `features` (for Lipschitz bounds)."""
+        return [*self.blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+
+    def lipschitz_bound(self, shape: tuple[int, ...], bounds: LipschitzBounds) -> float | None:
+        return bounds.chain([*self.feature_layers(), self.head], shape)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.features(x))  # (B, 1)

@@ -54,6 +54,7 @@ POINT_COLUMNS = (
     Column("exact W1", _value("w1", ".4f")),
     Column("noise floor", _band("w1_noise_floor", "w1_noise_floor_std", ".4f")),
     Column("critic W estimate", _value("critic_w_estimate", ".4f")),
+    Column("critic K bound", _value("critic_lipschitz_bound", ".3f")),
     Column("modes", _count("modes_covered", "modes_total")),
     Column("high quality", _value("high_quality", ".1%")),
 )
@@ -67,6 +68,7 @@ IMAGE_COLUMNS = (
     Column("W1 pixels (floor)", _with("w1_pixels", "w1_pixels_noise_floor", ".3f")),
     Column("sliced W1", _value("sliced_w1_pixels", ".4f")),
     Column("critic W estimate", _value("critic_w_estimate", ".3f")),
+    Column("critic K bound", _value("critic_lipschitz_bound", ".3f")),
 )
 CYCLE_COLUMNS = (
     Column("step", _value("step", "d")),

@@ -19,8 +19,9 @@ Evaluation, on the held-out sets of both domains: exact W1 between the translati
 target domain's held-out samples (pixels for images) with its noise floor, the cycle
 reconstruction errors, and, when data_b is data through a known map T (`data_b.transform`), the
 translation errors |G(a) - T(a)| and |F(b) - T^-1(b)| against the error of a translator that
-returns real target samples at random (`wgan.metrics.translation`). The keys every run of its
-kind of data has (docs/training.md for points, docs/images.md for images) are there too, for
+returns real target samples at random (`wgan.metrics.translation`). Each critic's Lipschitz bound
+(`critic_lipschitz_bound_a`, `_b`; `critic_lipschitz_bound` is the larger). The keys every run of
+its kind of data has (docs/training.md for points, docs/images.md for images) are there too, for
 G: A -> B.
 """
 
@@ -38,6 +39,7 @@ from wgan.data.sources import DataSource
 from wgan.data.transforms import transform_samples
 from wgan.errors import UserError
 from wgan.evaluation.common import critic_estimate, noise_floor
+from wgan.lipschitz import critic_lipschitz_bound
 from wgan.metrics.modes import mode_coverage
 from wgan.metrics.translation import mean_absolute_error, unpaired_baseline
 from wgan.models import build_translation_models
@@ -185,7 +187,7 @@ class CycleTrainer(TrainerBase):
         into = {"b": self.translate(held["a"], "ab"), "a": self.translate(held["b"], "ba")}
         back = {"a": self.translate(into["b"], "ba"), "b": self.translate(into["a"], "ab")}
         result: dict[str, Any] = {"step": self.step, "n": m}
-        estimates = []
+        estimates, bounds = [], []
         for x, y in (("a", "b"), ("b", "a")):
             target, translated = held[y].flatten(1).cpu().double(), into[y].flatten(1).cpu()
             if (y, m) not in self._floors:
@@ -194,12 +196,15 @@ class CycleTrainer(TrainerBase):
             floor, floor_std = self._floors[y, m]
             estimate = critic_estimate(self.critics[y], held[y], into[y])
             estimates.append(estimate)
+            bound = critic_lipschitz_bound(self.critics[y], self.domains[y].sample_shape)
+            bounds.append(bound)
             result |= {
                 f"w1_{x}{y}": wasserstein(translated.double(), target),
                 f"w1_{x}{y}_noise_floor": floor,
                 f"w1_{x}{y}_noise_floor_std": floor_std,
                 f"cycle_error_{x}": mean_absolute_error(back[x], held[x]),
                 f"critic_w_estimate_{y}": estimate,
+                f"critic_lipschitz_bound_{y}": bound,
                 f"translation_error_{x}{y}": None,
                 f"translation_baseline_{x}{y}": None,
             }
@@ -208,6 +213,8 @@ class CycleTrainer(TrainerBase):
                 result[f"translation_error_{x}{y}"] = mean_absolute_error(into[y], truth)
                 result[f"translation_baseline_{x}{y}"] = unpaired_baseline(truth, held[y])
         result["critic_w_estimate"] = sum(estimates) / 2
+        known = [bound for bound in bounds if bound is not None]
+        result["critic_lipschitz_bound"] = max(known) if len(known) == 2 else None
         return result | self._design_keys(result, into["b"])
 
     def _design_keys(self, result: dict[str, Any], into_b: Tensor) -> dict[str, Any]:
