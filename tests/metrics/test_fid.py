@@ -8,6 +8,7 @@ from scipy import linalg
 from wgan.metrics.features import weights_digest
 from wgan.metrics.fid import (
     fid_from_features,
+    fid_infinity,
     frechet_distance,
     inception_score_from_probs,
     kid_from_features,
@@ -129,3 +130,25 @@ def test_weights_digest_names_the_weights() -> None:
     with torch.no_grad():
         copy.bias[0] += 1e-7
     assert weights_digest(first) != weights_digest(copy)
+
+
+def test_fid_infinity_removes_the_small_sample_bias() -> None:
+    # Gaussian features with a closed-form FID. Over 20 seeds at m = 500 generated samples the
+    # plain FID sat 0.79 above the truth (sd of that mean 0.12) and FID_infinity 0.18 below it
+    # (sd of the mean 0.15): the bound on the bias is 3 sd of the mean.
+    d = 32
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(d, d)) * 0.2
+    cov, mean = np.eye(d) + a @ a.T, np.full(d, 0.1)
+    truth = frechet_distance(np.zeros(d), np.eye(d), mean, cov)
+    infinite, finite = [], []
+    for seed in range(20):
+        draw = np.random.default_rng(seed)
+        real = draw.normal(size=(20000, d))
+        fake = draw.multivariate_normal(mean, cov, size=500)
+        value, by_size = fid_infinity(real, fake, seed=seed)
+        infinite.append(value)
+        finite.append(by_size[500])
+        assert sorted(by_size) == [100, 200, 300, 400, 500]
+    assert np.mean(finite) - truth > 0.5  # the bias it removes
+    assert abs(np.mean(infinite) - truth) < 3 * np.std(infinite) / np.sqrt(20)
