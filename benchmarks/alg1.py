@@ -109,7 +109,8 @@ def train_run(
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(config, Path(tmp), quiet=True)
-        clock, curve = 0.0, []
+        clock = 0.0
+        curve: list[dict[str, Any]] = []
         if budget is None:
             marks = sorted(
                 {max(1, round(config.steps * k / args.evals)) for k in range(1, args.evals + 1)}
