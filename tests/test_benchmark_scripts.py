@@ -149,3 +149,14 @@ def test_alg1_script_runs_tiny_and_skips_finished_runs(tmp_path: Path) -> None:
     assert (tmp_path / "alg1.png").stat().st_size > 0
     assert alg1.main(argv) == 0  # a restart finds every run done and trains nothing
     assert (tmp_path / "alg1.jsonl").read_text() == log
+
+
+def test_lipschitz_bound_script_runs_tiny(tmp_path: Path) -> None:
+    script = benchmark_script("lipschitz_bound")
+    assert script.main(["--steps", "1", "--no-larger", "--results", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "lipschitz_bound.json").read_text())
+    assert [r["variant"] for r in summary["runs"]] == ["gp", "sn-reshaped", "sn-exact"]
+    for run in summary["runs"]:
+        assert 0 < run["largest_gradient_found"] <= run["critic_lipschitz_bound"]
+        assert len(run["layer_norms"]) == 3 and run["bound_seconds_median"] > 0
+    assert "| sn-exact |" in (tmp_path / "lipschitz_bound.md").read_text()

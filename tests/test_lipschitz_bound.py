@@ -124,7 +124,7 @@ def test_a_convolution_is_bounded_by_its_exact_operator_norm(name: str) -> None:
         assert abs(exact / reshaped - 1) > 0.05  # so the reshaped kernel's norm would fail here
     assert _bounds().of(conv, shape) == pytest.approx(exact, rel=1e-9)
     steps, n = 64, math.prod(shape)
-    certified = _bounds(explicit_entries=0, steps=steps).of(conv, shape)
+    certified = _bounds(explicit_work=0, steps=steps).of(conv, shape)
     assert certified is not None
     factor = math.sqrt(lanczos_factor(n, steps, 1e-6))
     assert exact <= certified <= exact * factor * (1 + 1e-9)
@@ -136,7 +136,7 @@ def test_a_linear_layer_is_bounded_by_its_largest_singular_value() -> None:
     layer = nn.Linear(40, 30)
     sigma = float(torch.linalg.svdvals(layer.weight.detach().double())[0])
     assert _bounds().of(layer, (40,)) == pytest.approx(sigma, rel=1e-12)
-    certified = _bounds(explicit_entries=0).of(layer, (40,))
+    certified = _bounds(explicit_work=0).of(layer, (40,))
     assert certified is not None and sigma <= certified
 
 
@@ -292,7 +292,7 @@ def test_measured_gradients_never_exceed_the_bound(arch: str, sn: str, trained: 
         _train(critic, real)
     critic.eval()
     bound = critic_lipschitz_bound(critic, shape)
-    certified = _bounds(explicit_entries=0).of(critic, shape)
+    certified = _bounds(explicit_work=0).of(critic, shape)
     assert bound is not None and certified is not None
     assert bound <= certified * (1 + 1e-9)  # each part's certified bound is above its norm
     measured = measured_lipschitz(critic, [real, torch.randn_like(real)])

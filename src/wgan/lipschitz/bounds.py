@@ -12,9 +12,9 @@ whole bound None.
 
 The operator norm of a linear map is computed two ways:
 
-- explicitly, when its Jacobian has at most `explicit_entries` entries: the Jacobian is built
-  (one pass per input or per output, batched) and its largest singular value taken (an SVD,
-  exact to rounding);
+- explicitly, where that is cheap (`explicit_work`): the Jacobian J is built (one pass per input
+  or per output, batched) and the largest eigenvalue of the smaller of J J^T and J^T J taken
+  (exact to rounding);
 - otherwise by the Lanczos iteration on J^T J (a vector-Jacobian product per step, float64) from
   a Gaussian start vector. The largest Ritz value theta is a lower bound on ||J||^2, and
   `lanczos_factor` turns it into an upper bound that holds with probability at least
@@ -192,13 +192,13 @@ class LipschitzBounds:
         device: torch.device,
         steps: int = DEFAULT_STEPS,
         failure: float = 1e-6,
-        explicit_entries: int = 2**24,
+        explicit_work: int = 2**27,
         seed: int = 0,
     ) -> None:
         self.device = device
         self.steps = steps
         self.failure = failure
-        self.explicit_entries = explicit_entries
+        self.explicit_work = explicit_work
         self.generator = torch.Generator().manual_seed(seed)
 
     def of(self, module: nn.Module, shape: Shape) -> float | None:
@@ -247,17 +247,20 @@ class LipschitzBounds:
 
     def operator_norm(self, apply: LinearMap, shape: Shape, out_shape: Shape) -> float:
         """An upper bound on the norm of the linear map `apply` (batched, float64) from one
-        sample of `shape` to one of `out_shape`: exact where its Jacobian has at most
-        `explicit_entries` entries, else the Lanczos estimate times `lanczos_factor`."""
+        sample of `shape` to one of `out_shape`: exact where the Gram matrix of its Jacobian
+        costs at most `explicit_work` multiply-adds (min(n_in, n_out)^2 max(n_in, n_out)), else
+        the Lanczos estimate times `lanczos_factor`."""
         n_in, n_out = math.prod(shape), math.prod(out_shape)
-        if n_in * n_out <= self.explicit_entries:
-            return float(torch.linalg.matrix_norm(self._jacobian(apply, shape, n_in, n_out), 2))
+        if min(n_in, n_out) ** 2 * max(n_in, n_out) <= self.explicit_work:
+            jacobian = self._jacobian(apply, shape, n_in, n_out)  # (small, large)
+            return math.sqrt(float(torch.linalg.eigvalsh(jacobian @ jacobian.T)[-1].clamp(min=0)))
         start = torch.randn(shape, generator=self.generator, dtype=torch.float64)
         theta, _ = lanczos(_gram(apply), start.to(self.device)[None], self.steps)
         return math.sqrt(max(theta, 0.0) * lanczos_factor(n_in, self.steps, self.failure))
 
     def _jacobian(self, apply: LinearMap, shape: Shape, n_in: int, n_out: int) -> Tensor:
-        """The Jacobian (n_out, n_in) or its transpose, from the smaller number of passes."""
+        """The Jacobian (n_out, n_in), or its transpose where n_in is smaller, from the smaller
+        number of passes."""
         eye = torch.eye(min(n_in, n_out), dtype=torch.float64, device=self.device)
         if n_in <= n_out:
             with torch.no_grad():
