@@ -183,8 +183,24 @@ def test_a_miyato_normalised_convolution_exceeds_one_an_exact_one_does_not() -> 
         norms[norm] = _jacobian_norm(conv.double(), torch.zeros(shape))
         # (the bound reads the fp32 weight, the Jacobian a float64 copy's)
         assert critic_lipschitz_bound(conv.float(), shape) == pytest.approx(norms[norm], rel=1e-6)
-    assert norms["reshaped"] > 2.5
+    assert norms["reshaped"] == pytest.approx(2.932, abs=5e-4)  # docs/gan-family.md
     assert 1.0 - 1e-9 < norms["exact"] < 1.0 + 1e-6
+
+
+@pytest.mark.parametrize(("k", "stride"), [(3, 1), (4, 1), (4, 2), (5, 2)])
+def test_a_convolution_exceeds_its_reshaped_kernel_by_at_most_k(k: int, stride: int) -> None:
+    # Each input pixel enters at most ceil(k / stride)^2 patches, each patch is mapped by the
+    # reshaped kernel: ||conv|| <= ceil(k / stride) ||W_reshaped||.
+    torch.manual_seed(0)
+    shape = (2, 12, 12)
+    for kernel in [torch.randn(3, 2, k, k) for _ in range(5)] + [torch.ones(3, 2, k, k)]:
+        conv = nn.Conv2d(2, 3, k, stride, padding=k // 2, bias=False)
+        with torch.no_grad():
+            conv.weight.copy_(kernel)
+        ratio = _bounds().of(conv, shape) / float(torch.linalg.matrix_norm(kernel.flatten(1), 2))
+        assert 1.0 <= ratio <= math.ceil(k / stride)
+    if stride == 1:
+        assert ratio > 0.85 * k  # the constant kernel comes close to k
 
 
 @pytest.mark.parametrize(("k", "stride", "side"), [(3, 1, 8), (4, 2, 8), (3, 2, 9)])
