@@ -1,4 +1,5 @@
-"""`wgan demo theory` end to end at toy sizes: the files, the printed summary, the exact checks."""
+"""`wgan demo theory` end to end at toy sizes: the files, the printed summary, the exact checks,
+and the same numbers from a second run."""
 
 from __future__ import annotations
 
@@ -17,9 +18,7 @@ from wgan.demos.theory.densities import normal, uniform
 EXACT_TOLERANCES = ("rel 1e-10", "spread <= 1e-10", "<= 1e-12", "|diff| <= 0.0001")
 
 
-def test_demo_writes_figures_and_tables(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _toy_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
     small = {
         "DSTAR_NS": (200, 400),
         "DSTAR_SEEDS": (0,),
@@ -41,6 +40,12 @@ def test_demo_writes_figures_and_tables(
         "js_pairs",
         lambda: [(normal(0.0, 1.0), normal(1.0, 1.0)), (uniform(0.0, 1.0), uniform(2.0, 3.0))],
     )
+
+
+def test_demo_writes_figures_and_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _toy_sizes(monkeypatch)
     out = tmp_path / "theory"
     assert main(["demo", "theory", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -69,6 +74,23 @@ def test_demo_writes_figures_and_tables(
     assert len(results["continuity"]["theta"]["wgan-gp"]) == 21
     table = (out / "table.md").read_text()
     assert table.startswith("# GAN theory") and table.count("| --- |") >= 6
+
+
+def test_a_second_run_gives_the_same_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Everything is seeded: two runs in one process write the same results.json (but for the
+    wall times) and the same table.md (but for its line of wall times)."""
+    _toy_sizes(monkeypatch)
+    runs = []
+    for name in ("first", "second"):
+        assert main(["demo", "theory", "--out", str(tmp_path / name)]) == 0
+        results = json.loads((tmp_path / name / "results.json").read_text())
+        assert results.pop("seconds")
+        table = (tmp_path / name / "table.md").read_text().splitlines()
+        runs.append((results, [line for line in table if not line.startswith("Wall time")]))
+    capsys.readouterr()
+    assert runs[0] == runs[1]
 
 
 def test_default_output_directory() -> None:
