@@ -230,7 +230,16 @@ def test_evaluation_keys_and_mode_coverage(tmp_path: Path) -> None:
     result = trainer.evaluate()
     assert set(result) == {
         "step", "w1", "w1_noise_floor", "w1_noise_floor_std", "critic_w_estimate",
-        "critic_lipschitz_bound", "modes_covered", "modes_total", "high_quality",
+        "critic_lipschitz_bound", "precision", "recall", "density", "coverage", "protocol",
+        "modes_covered", "modes_total", "high_quality",
+    }  # fmt: skip
+    # The untrained generator sits near the origin, between the modes: no sample is in a real
+    # k-NN ball (precision, density 0), no real point in its balls (recall, coverage 0).
+    assert (result["precision"], result["recall"], result["coverage"]) == (0.0, 0.0, 0.0)
+    assert result["protocol"] == {
+        "n_real": 200, "n_fake": 200, "real": "the held-out split",
+        "floor_reference": "a fresh draw of the exact sampler", "floor_pairs": 8,
+        "features": None, "wgan_version": result["protocol"]["wgan_version"], "generator": "ema",
     }  # fmt: skip
     assert (
         isinstance(result["critic_lipschitz_bound"], float) and result["critic_lipschitz_bound"] > 0

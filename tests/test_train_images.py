@@ -79,12 +79,27 @@ def test_image_evaluation_keys(tmp_path: Path) -> None:
     assert result["classes_total"] == 10 and 0 <= result["classes_covered"] <= 10
     assert 0.1 <= result["confidence"] <= 1.0 and 0.1 <= result["confidence_real"] <= 1.0
     assert 0 < result["fid_noise_floor"] < result["fid"]
+    assert 0 < result["fid_noise_floor_std"] < result["fid_noise_floor"]
+    assert result["kid_noise_floor_std"] > 0 and result["kid_noise_floor"] < result["kid_mean"]
+    assert 0 < result["w1_features_noise_floor"] < result["w1_features"]
     assert 0 < result["w1_pixels_noise_floor"] < result["w1_pixels"]
+    assert result["w1_pixels_noise_floor_std"] > 0
+    assert all(0 <= result[key] <= 1 for key in ("precision", "recall", "coverage"))
+    assert result["fid_infinity"] is None  # an option (eval.fid_infinity)
+    features = result["protocol"]["features"]
+    assert features["name"] == "classifier" and len(features["weights_sha256"]) == 16
     assert 0 < result["sliced_w1_pixels"] < result["w1_pixels"]
     assert result["inception_score"] is None and result["n"] == 40
     assert (
         isinstance(result["critic_lipschitz_bound"], float) and result["critic_lipschitz_bound"] > 0
     )
+
+
+@pytest.mark.usefixtures("fast_classifier")
+def test_fid_infinity_is_an_option(tmp_path: Path) -> None:
+    config = tiny_image_config(eval={"n": 40, "fid_infinity": True})
+    result = Trainer(config, tmp_path, quiet=True).evaluate()
+    assert isinstance(result["fid_infinity"], float)
 
 
 def test_unlabelled_images_have_no_feature_extractor(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from wgan.errors import UserError
+from wgan.metrics.features import FeatureExtractor
 
 
 class Generate(Protocol):
@@ -98,3 +99,48 @@ def noise_floor(
         order = torch.randperm(2 * n, generator=rng).to(pool.device)
         values.append(distance(pool[order[:n]], pool[order[n:]]))
     return statistics.fmean(values), statistics.stdev(values)
+
+
+def protocol(
+    *,
+    n_real: int,
+    n_fake: int,
+    given: bool,
+    exact_sampler: bool,
+    features: FeatureExtractor | None = None,
+) -> dict[str, Any]:
+    """How an evaluation's numbers were obtained, to be read beside them: the sample sizes, which
+    real set the generated samples met (`real`: the run's held-out split, or data the caller
+    gave), what the noise floors pair it with (`floor_reference`: training samples, fresh draws
+    of an exact sampler, or the given data's second part) and over how many pairs, the feature
+    extractor with a digest of its weights and its resize (None for point data), and wgan's
+    version. The trainer adds which generator was sampled (`generator`: ema or raw)."""
+    if given:
+        reference = "the given data's second n samples"
+    else:
+        reference = "a fresh draw of the exact sampler" if exact_sampler else "the training split"
+    extractor = None
+    if features is not None:
+        extractor = {
+            "name": features.name,
+            "weights_sha256": features.weights_sha256,
+            "resize": features.resize,
+        }
+    return {
+        "n_real": n_real,
+        "n_fake": n_fake,
+        "real": "the given data's first n samples" if given else "the held-out split",
+        "floor_reference": reference,
+        "floor_pairs": FLOOR_DRAWS,
+        "features": extractor,
+        "wgan_version": _version(),
+    }
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wgan")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"

@@ -28,5 +28,6 @@ def build_evaluator(
             device=device,
             quiet=quiet,
             conditional=conditioning,
+            fid_infinity=config.eval.fid_infinity,
         )
     return PointEvaluator(source, device, conditioning)

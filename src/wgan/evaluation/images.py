@@ -4,31 +4,39 @@ confidence, W1 in pixel space."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from wgan.data.sources import ImageSource
-from wgan.evaluation.common import Generate, split_real
+from wgan.evaluation.common import Generate, noise_floor, protocol, split_real
 from wgan.evaluation.conditional import Conditioning
 from wgan.lipschitz import critic_lipschitz_bound
 from wgan.metrics.features import FeatureExtractor, Features
 
 IMAGE_KEYS = (
-    "step", "n", "fid", "fid_noise_floor", "kid_mean", "kid_std", "feature_extractor",
+    "step", "n", "fid", "fid_noise_floor", "fid_noise_floor_std", "fid_infinity", "kid_mean",
+    "kid_std", "kid_noise_floor", "kid_noise_floor_std", "feature_extractor", "precision", "recall",
+    "density", "coverage", "w1_features", "w1_features_noise_floor", "w1_features_noise_floor_std",
     "inception_score", "inception_score_std", "classes_covered", "classes_total", "confidence",
     "confidence_real", "classifier_accuracy", "w1_pixels", "w1_pixels_noise_floor",
-    "sliced_w1_pixels", "critic_w_estimate", "critic_lipschitz_bound",
+    "w1_pixels_noise_floor_std", "sliced_w1_pixels", "critic_w_estimate", "critic_lipschitz_bound",
+    "protocol",
 )  # fmt: skip
 
 
 class ImageEvaluator:
-    """FID/KID (and IS) in a feature space, class coverage and confidence, W1 in pixel space.
+    """FID/KID (and IS), precision, recall, density, coverage and exact W1 in a feature space,
+    class coverage and confidence, W1 in pixel space.
 
     Features come from Inception-v3 when a weights file is given, else from a classifier
     trained on the data's labels (`wgan.metrics.classifier`), else there are none and the
-    feature keys are null. Both extractors are built at the first evaluation, not before.
+    feature keys are null. Both extractors are built at the first evaluation, not before. Each
+    distance has its noise floor: its mean and standard deviation between pairs of real sets of
+    the same size (`noise_floor`). `fid_infinity` asks for FID extrapolated to infinitely many
+    generated samples (`wgan.metrics.fid_infinity`).
     """
 
     def __init__(
@@ -39,9 +47,11 @@ class ImageEvaluator:
         device: torch.device,
         quiet: bool,
         conditional: Conditioning,
+        fid_infinity: bool = False,
     ) -> None:
         self.source = source
         self.conditional = conditional
+        self.fid_infinity = fid_infinity
         self.inception_weights = inception_weights
         self.device = device
         self.quiet = quiet
@@ -84,11 +94,8 @@ class ImageEvaluator:
     ) -> dict[str, Any]:
         from wgan.distances import wasserstein
         from wgan.metrics.classifier import class_coverage
-        from wgan.metrics.fid import (
-            fid_from_features,
-            inception_score_from_probs,
-            kid_from_features,
-        )
+        from wgan.metrics.fid import fid_infinity, inception_score_from_probs
+        from wgan.metrics.prdc import RealManifold
 
         if not self._ready:
             self._build()
@@ -105,43 +112,60 @@ class ImageEvaluator:
         labels = conditional.labels(m, held_labels)
         fake = generate(m, labels=labels)
         flat_held, flat_fake = held.flatten(1).cpu().double(), fake.flatten(1).cpu().double()
+        flat_reference = reference.flatten(1).cpu().double()
+        pixel_floor = self._fixed(
+            "w1_floor", m, lambda: noise_floor(flat_reference, flat_held, wasserstein), fixed
+        )
         result: dict[str, Any] = dict.fromkeys(IMAGE_KEYS)
         result |= {
             "step": step,
             "n": m,
             "w1_pixels": wasserstein(flat_fake, flat_held),
-            "w1_pixels_noise_floor": self._fixed(
-                "w1_floor",
-                m,
-                lambda: wasserstein(reference.flatten(1).cpu().double(), flat_held),
-                fixed,
-            ),
+            "w1_pixels_noise_floor": pixel_floor[0],
+            "w1_pixels_noise_floor_std": pixel_floor[1],
             "sliced_w1_pixels": wasserstein(flat_fake, flat_held, method="sliced", seed=0),
             "critic_w_estimate": conditional.critic_estimate(
                 critic, held, fake, labels, held_labels=held_labels
             ),
             "critic_lipschitz_bound": critic_lipschitz_bound(critic, self.source.sample_shape),
+            "protocol": protocol(
+                n_real=m, n_fake=m, given=not fixed, exact_sampler=False, features=self.extractor
+            ),
         }
         if self.extractor is not None:
             extractor = self.extractor
             real_f: Features = self._fixed("real", m, lambda: extractor(held), fixed)
             ref_f: Features = self._fixed("ref", m, lambda: extractor(reference), fixed)
             fake_f = extractor(fake)
-            kid_mean, kid_std = kid_from_features(
-                real_f.features, fake_f.features, subset_size=min(1000, m // 2)
+            real_x, fake_x = torch.from_numpy(real_f.features), torch.from_numpy(fake_f.features)
+            ref_x = torch.from_numpy(ref_f.features)
+            floors = self._fixed(
+                "feature_floors",
+                m,
+                lambda: {
+                    name: noise_floor(ref_x, real_x, distance)
+                    for name, distance in FEATURE_DISTANCES.items()
+                },
+                fixed,
             )
+            manifold = self._fixed("manifold", m, lambda: RealManifold(real_x), fixed)
+            kid_mean, kid_std = _kid(real_x, fake_x)
             result |= {
                 "feature_extractor": extractor.name,
-                "fid": fid_from_features(real_f.features, fake_f.features),
-                "fid_noise_floor": self._fixed(
-                    "fid_floor",
-                    m,
-                    lambda: fid_from_features(real_f.features, ref_f.features),
-                    fixed,
-                ),
+                "fid": FEATURE_DISTANCES["fid"](real_x, fake_x),
+                "fid_noise_floor": floors["fid"][0],
+                "fid_noise_floor_std": floors["fid"][1],
                 "kid_mean": kid_mean,
                 "kid_std": kid_std,
+                "kid_noise_floor": floors["kid"][0],
+                "kid_noise_floor_std": floors["kid"][1],
+                "w1_features": FEATURE_DISTANCES["w1"](real_x, fake_x),
+                "w1_features_noise_floor": floors["w1"][0],
+                "w1_features_noise_floor_std": floors["w1"][1],
+                **asdict(manifold.prdc(fake_x)),
             }
+            if self.fid_infinity:
+                result["fid_infinity"] = fid_infinity(real_f.features, fake_f.features)[0]
             if extractor.name == "inception-v3" and fake_f.probs is not None:
                 score, spread = inception_score_from_probs(fake_f.probs, splits=min(10, m))
                 result |= {"inception_score": score, "inception_score_std": spread}
@@ -161,3 +185,30 @@ class ImageEvaluator:
             classes = torch.from_numpy(fake_p.argmax(1))
         n_classes = 0 if self.classifier is None else self.classifier.n_classes
         return result | conditional.result(labels, classes, n_classes)
+
+
+def _kid(real: Tensor, fake: Tensor) -> tuple[float, float]:
+    """KID (mean, spread over subsets) of two feature sets (n, d)."""
+    from wgan.metrics.fid import kid_from_features
+
+    return kid_from_features(real.numpy(), fake.numpy(), subset_size=min(1000, len(real) // 2))
+
+
+def _fid(real: Tensor, fake: Tensor) -> float:
+    from wgan.metrics.fid import fid_from_features
+
+    return fid_from_features(real.numpy(), fake.numpy())
+
+
+def _w1(real: Tensor, fake: Tensor) -> float:
+    from wgan.distances import wasserstein
+
+    return wasserstein(real, fake)
+
+
+# The distances between feature sets whose noise floors an evaluation reports.
+FEATURE_DISTANCES: dict[str, Callable[[Tensor, Tensor], float]] = {
+    "fid": _fid,
+    "kid": lambda real, fake: _kid(real, fake)[0],
+    "w1": _w1,
+}

@@ -3,21 +3,24 @@ estimate and mode coverage."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from wgan.data.sources import DataSource
-from wgan.evaluation.common import Generate, noise_floor, split_real
+from wgan.evaluation.common import Generate, noise_floor, protocol, split_real
 from wgan.evaluation.conditional import Conditioning
 from wgan.lipschitz import critic_lipschitz_bound
 from wgan.metrics.conditional import nearest_modes, neighbour_labels
 from wgan.metrics.modes import mode_coverage
+from wgan.metrics.prdc import RealManifold
 
 
 class PointEvaluator:
-    """Exact W1 to held-out points, its noise floor, the critic's estimate and mode coverage.
+    """Exact W1 to held-out points, its noise floor, the critic's estimate, precision, recall,
+    density and coverage on the points, and mode coverage.
 
     The noise floor is W1 between two real sets of the same size, what a perfect generator
     would score: its mean and standard deviation over several pairs (`noise_floor`).
@@ -28,6 +31,7 @@ class PointEvaluator:
         self.device = device
         self.conditional = conditional
         self._floors: dict[int, tuple[float, float]] = {}  # of the fixed real sets, by size
+        self._manifolds: dict[int, RealManifold] = {}  # the held-out set's k-NN balls, by size
 
     def __call__(
         self, *, step: int, generate: Generate, critic: nn.Module, n: int, real: Tensor | None
@@ -42,9 +46,13 @@ class PointEvaluator:
                 reference = self.source.reference(len(held))
                 self._floors[len(held)] = _w1_floor(reference, held)
             floor, floor_std = self._floors[len(held)]
+            if len(held) not in self._manifolds:
+                self._manifolds[len(held)] = RealManifold(held)
+            manifold = self._manifolds[len(held)]
         else:
             held, reference = split_real(real, n, self.device)
             floor, floor_std = _w1_floor(reference, held)
+            manifold = RealManifold(held)
         conditional = self.conditional
         labels = conditional.labels(len(held), held_labels)
         fake = generate(len(held), labels=labels)
@@ -57,6 +65,13 @@ class PointEvaluator:
                 critic, held, fake, labels, held_labels=held_labels
             ),
             "critic_lipschitz_bound": critic_lipschitz_bound(critic, self.source.sample_shape),
+            **asdict(manifold.prdc(fake)),
+            "protocol": protocol(
+                n_real=len(held),
+                n_fake=len(fake),
+                given=real is not None,
+                exact_sampler=self.source.n_train is None,
+            ),
             "modes_covered": None,
             "modes_total": None,
             "high_quality": None,

@@ -25,7 +25,9 @@ class InceptionFeatures:
 
     name = "inception-v3"
     # What happens to an image on its way in (`_forward` and torch-fidelity's own resize).
-    resize = "to uint8, grey to RGB, bilinear to 299 x 299 as TensorFlow 1.x (torch-fidelity)"
+    resize: str | None = (
+        "to uint8, grey to RGB, bilinear to 299 x 299 as TensorFlow 1.x (torch-fidelity)"
+    )
 
     def __init__(self, weights: str | Path, *, device: torch.device) -> None:
         try:

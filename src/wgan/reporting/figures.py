@@ -125,20 +125,45 @@ def write_report(
     config: dict[str, Any],
     records: list[dict[str, Any]],
 ) -> Path:
-    """report.png (samples with critic contours; W curves) and report.md (the evaluations of
-    `records`, the run's metrics.jsonl).
+    """report.png (samples with critic contours; W curves; precision, recall, density and
+    coverage) and report.md (the evaluations of `records`, the run's metrics.jsonl).
 
     Without `critic` (a cGAN's critic needs a label) the samples are drawn without contours.
     """
     run_dir = Path(run_dir)
     own_scale = _estimate_on_own_scale(config)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
+    fig, (left, middle, right) = plt.subplots(
+        1, 3, figsize=(18, 5), gridspec_kw={"width_ratios": [1, 1.1, 1.1]}
+    )
     evals = [r for r in records if r["kind"] == "eval"]
     step = evals[-1]["step"] if evals else 0
     plot_points(left, real, fake, critic, title=f"{config['name']}, step {step}")
-    plot_distance_curves(right, records, own_scale=own_scale)
+    plot_distance_curves(middle, records, own_scale=own_scale)
+    plot_fidelity_diversity(right, evals, "the points")
     fig.tight_layout()
     return save_report(fig, run_dir, report_markdown(config, evals), dpi=110)
+
+
+def plot_fidelity_diversity(ax: Axes, evals: list[dict[str, Any]], space: str) -> None:
+    """Precision and density (fidelity), recall and coverage (diversity) over generator steps;
+    density has no upper bound (1 when the generated samples are distributed as the real ones)."""
+    steps = [r["step"] for r in evals]
+    styles = {"precision": "o-", "density": "s--", "recall": "o-", "coverage": "s--"}
+    colours = {"precision": FAKE_COLOUR, "density": FAKE_COLOUR}
+    shown = False
+    for key, style in styles.items():
+        if evals and all(r.get(key) is not None for r in evals):
+            values = [float(r[key]) for r in evals]
+            ax.plot(steps, values, style, ms=3, color=colours.get(key, REAL_COLOUR), label=key)
+            shown = True
+    if not shown:
+        ax.text(0.5, 0.5, "no features", ha="center", va="center", transform=ax.transAxes)
+    ax.axhline(1.0, color="k", lw=0.6)
+    ax.set_xlabel("generator step")
+    ax.set_title(f"fidelity (precision, density) and diversity (recall, coverage), {space}")
+    ax.grid(alpha=0.3)
+    if shown:
+        ax.legend(fontsize=7)
 
 
 def save_report(fig: Figure, run_dir: Path, markdown: str, *, dpi: int) -> Path:
@@ -322,10 +347,12 @@ def write_image_report(
     )
     for i, (at, picture) in enumerate(strip):
         _show_grid(fig.add_subplot(grid_spec[1, i]), picture, f"step {at}")
-    half = max(3, len(strip)) // 2
     plot_image_curves(
-        fig.add_subplot(grid_spec[2, :half]), fig.add_subplot(grid_spec[2, half:]), records
+        fig.add_subplot(grid_spec[2, :thirds]),
+        fig.add_subplot(grid_spec[2, 2 * thirds :]),
+        records,
     )
+    plot_fidelity_diversity(fig.add_subplot(grid_spec[2, thirds : 2 * thirds]), evals, "features")
     fig.suptitle(config["name"])
     fig.tight_layout()
     return save_report(fig, run_dir, image_report_markdown(config, evals), dpi=100)

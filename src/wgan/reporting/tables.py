@@ -45,6 +45,11 @@ def _band(key: str, spread: str, spec: str) -> Callable[[Record], str]:
     )
 
 
+def _pair(first: str, second: str, spec: str) -> Callable[[Record], str]:
+    """'first / second': two metrics read together."""
+    return lambda r: f"{fmt(r.get(first), spec)} / {fmt(r.get(second), spec)}"
+
+
 def _count(covered: str, total: str) -> Callable[[Record], str]:
     return lambda r: f"{r[covered]}/{r[total]}" if r.get(total) else MISSING
 
@@ -55,14 +60,19 @@ POINT_COLUMNS = (
     Column("noise floor", _band("w1_noise_floor", "w1_noise_floor_std", ".4f")),
     Column("critic W estimate", _value("critic_w_estimate", ".4f")),
     Column("critic K bound", _value("critic_lipschitz_bound", ".3f")),
+    Column("precision / recall", _pair("precision", "recall", ".3f")),
+    Column("density / coverage", _pair("density", "coverage", ".3f")),
     Column("modes", _count("modes_covered", "modes_total")),
     Column("high quality", _value("high_quality", ".1%")),
 )
 IMAGE_COLUMNS = (
     Column("step", _value("step", "d")),
     Column("FID", _value("fid", ".3f")),
-    Column("FID real vs real", _value("fid_noise_floor", ".3f")),
+    Column("FID real vs real", _band("fid_noise_floor", "fid_noise_floor_std", ".3f")),
     Column("KID", _value("kid_mean", ".4f")),
+    Column("precision / recall", _pair("precision", "recall", ".3f")),
+    Column("density / coverage", _pair("density", "coverage", ".3f")),
+    Column("W1 features (floor)", _with("w1_features", "w1_features_noise_floor", ".3f")),
     Column("classes", _count("classes_covered", "classes_total")),
     Column("confidence (real)", _with("confidence", "confidence_real", ".1%")),
     Column("W1 pixels (floor)", _with("w1_pixels", "w1_pixels_noise_floor", ".3f")),

@@ -5,8 +5,9 @@ RUN_DIR/tensorboard/:
 
 - scalars: every number of a train line as ``train/<key>`` (critic_w_estimate, critic_loss,
   generator_loss, penalty, grad_norm, steps_per_s) and of an evaluation as ``eval/<key>`` (w1,
-  w1_noise_floor, critic_w_estimate, modes_covered, high_quality; fid, kid_mean, ... for images),
-  with a custom-scalars chart that draws the critic's W estimate beside the exact W1;
+  w1_noise_floor, critic_w_estimate, precision, recall, density, coverage, modes_covered,
+  high_quality; fid, kid_mean, ... for images), with custom-scalars charts that draw the critic's
+  W estimate beside the exact W1, and precision, recall, density and coverage together;
 - at each evaluation, ``samples``: a grid of the fixed-z images, or generated points over held-out
   ones (with the critic's level sets for 2-D data);
 - at each train line, histograms ``critic_grad_norm/{real,generated,interpolates}`` of the
@@ -130,7 +131,13 @@ class TensorBoardLogger:
                         "Multiline",
                         ["train/critic_w_estimate", "eval/w1", "eval/w1_noise_floor"],
                     ]
-                }
+                },
+                "fidelity and diversity": {
+                    "precision, recall, density, coverage": [
+                        "Multiline",
+                        ["eval/precision", "eval/recall", "eval/density", "eval/coverage"],
+                    ]
+                },
             }
         )
         return writer

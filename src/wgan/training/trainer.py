@@ -173,10 +173,12 @@ class Trainer(TrainerBase):
 
         With `real` given, its first n samples are the reference, the next n the noise floor's.
         """
-        return self.evaluator(
+        result = self.evaluator(
             step=self.step,
             generate=self.sample,
             critic=self.critic,
             n=n or self.config.eval.n,
             real=real,
         )
+        result["protocol"]["generator"] = "ema" if self.ema is not None else "raw"
+        return result
