@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from safetensors.torch import save_file
 
 from conftest import tiny_config
 from wgan import distributed
 from wgan.config import Config
 from wgan.errors import UserError
+from wgan.training.checkpoint import list_checkpoints
 from wgan.training.guard import NonFiniteLossError
 from wgan.training.loop import train_until
 from wgan.training.rundir import make_trainer, open_run, start_run
@@ -114,6 +117,68 @@ def run_steps(out: Path, data: str) -> None:
     train_until(open_run(out / "resumed", steps=RESUME_TO, quiet=True), RESUME_TO)
 
 
+def _summed_not_averaged(optimizer: torch.optim.Optimizer) -> None:
+    """`average_gradients_before_step` without its division by the number of processes."""
+
+    def add(opt: torch.optim.Optimizer, args: object, kwargs: object) -> None:
+        for group in opt.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    dist.all_reduce(p.grad)
+
+    optimizer.register_step_pre_hook(add)
+
+
+BROKEN = {  # what each broken variant does instead, and the configs it is run on
+    "no-all-reduce": ("average_gradients_before_step", lambda optimizer: None),
+    "no-division": ("average_gradients_before_step", _summed_not_averaged),
+    "no-feature-all-reduce": ("batch_mean", lambda values: values.mean(0, keepdim=True)),
+}
+BROKEN_CONFIGS = {
+    "no-all-reduce": ("gp-toy", "clip-points"),
+    "no-division": ("gp-toy", "clip-points"),
+    "no-feature-all-reduce": ("hinge-sn-noise-fm-toy",),
+}
+
+
+def run_broken(out: Path, data: str) -> None:
+    """Two steps of some of `step_configs` with the gradient averaging (or the feature means'
+    all-reduce) broken as in BROKEN; the test expects them to differ from one process."""
+    rank = distributed.rank()
+    configs = step_configs(data)
+    for variant, (name, broken) in BROKEN.items():
+        original = getattr(distributed, name)
+        setattr(distributed, name, broken)
+        try:
+            for config_name in BROKEN_CONFIGS[variant]:
+                trainer = make_trainer(
+                    configs[config_name], out / variant / config_name, quiet=True
+                )
+                for _ in (1, 2):
+                    trainer.train_step()
+                tensors = model_tensors(trainer)
+                save_file(tensors, out / f"{variant}-{config_name}-rank{rank}.safetensors")
+        finally:
+            setattr(distributed, name, original)
+
+
+def run_mismatch(out: Path) -> None:
+    """Each process resumes a run directory whose newest checkpoint differs from the other's, as
+    when the run directory is not on a file system that every node shares."""
+    rank = distributed.rank()
+    run = out / f"run-rank{rank}"
+    if rank == 1:
+        shutil.copytree(out / "run-rank0", run)
+        newest = list_checkpoints(run)[-1][1]
+        newest.unlink()  # this node never saw the newest checkpoint
+    try:
+        open_run(run, steps=8, quiet=True)
+        result: dict[str, object] = {"error": None}
+    except UserError as err:
+        result = {"error": str(err)}
+    (out / f"mismatch-rank{rank}.json").write_text(json.dumps(result))
+
+
 def run_agreement(out: Path) -> None:
     """Rank 1 alone fails on its input, gets SIGTERM, or gets a NaN in its statistics."""
     rank = distributed.rank()
@@ -163,6 +228,9 @@ def main() -> None:
         assert distributed.world_size() == 2
         if mode == "steps":
             run_steps(out, sys.argv[3])
+        elif mode == "mistakes":  # one launch for both: torchrun's start is most of the cost
+            run_broken(out, sys.argv[3])
+            run_mismatch(out)
         else:
             run_agreement(out)
 

@@ -17,7 +17,14 @@ import torch
 from safetensors.torch import load_file
 
 from conftest import tiny_config
-from distributed_worker import RESUME_TO, SMOOTH, model_tensors, step_configs
+from distributed_worker import (
+    BROKEN,
+    BROKEN_CONFIGS,
+    RESUME_TO,
+    SMOOTH,
+    model_tensors,
+    step_configs,
+)
 from test_cli import TINY
 from wgan import distributed
 from wgan.config import load_config
@@ -63,6 +70,54 @@ def test_a_step_on_two_processes_is_the_single_process_step(tmp_path: Path) -> N
             for key, value in expected.items():
                 assert torch.equal(ranks[0][key], ranks[1][key]), (name, key)  # ranks agree
                 torch.testing.assert_close(ranks[0][key], value, msg=f"{name} {key} step {step}")
+
+
+@pytest.fixture(scope="module")
+def mistakes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One torchrun launch of the worker's "mistakes": the broken variants of BROKEN, and a
+    resume whose processes find different checkpoints (rank 1 lacks the newest of run-rank0)."""
+    out = tmp_path_factory.mktemp("mistakes")
+    np.save(out / "points.npy", np.random.default_rng(1).normal(size=(120, 2)))
+    config = tiny_config(steps=4, checkpoint={"every": 2, "keep": 3})
+    train_until(start_run(config, out / "run-rank0", quiet=True), 4)  # steps 2 and 4 saved
+    done = torchrun(str(WORKER), "mistakes", str(out), str(out / "points.npy"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+def test_the_step_comparison_fails_without_the_gradient_or_feature_averaging(
+    mistakes: Path, tmp_path: Path
+) -> None:
+    """The broken variants of the worker's BROKEN: without the all-reduce of the gradients, or
+    without its division by K, or without the all-reduce of feature matching's batch means, two
+    steps on 2 processes no longer give the single-process parameters and optimizer states."""
+    configs = step_configs(str(mistakes / "points.npy"))
+    for variant in BROKEN:
+        for name in BROKEN_CONFIGS[variant]:
+            single = make_trainer(configs[name], tmp_path / f"single-{variant}-{name}", quiet=True)
+            for _ in (1, 2):
+                single.train_step()
+            expected = model_tensors(single)
+            ranks = [load_file(mistakes / f"{variant}-{name}-rank{r}.safetensors") for r in (0, 1)]
+            differ = [key for key, value in expected.items() if not _close(ranks[0][key], value)]
+            assert differ, f"{variant} {name}: the broken step still equals the single-process one"
+            if variant == "no-all-reduce":  # each process then follows its own shard
+                assert any(not torch.equal(ranks[0][k], ranks[1][k]) for k in expected)
+
+
+def _close(actual: torch.Tensor, expected: torch.Tensor) -> bool:
+    try:
+        torch.testing.assert_close(actual, expected)
+    except AssertionError:
+        return False
+    return True
+
+
+def test_a_resume_that_finds_different_checkpoints_stops(mistakes: Path) -> None:
+    for rank in (0, 1):
+        error = json.loads((mistakes / f"mismatch-rank{rank}.json").read_text())["error"]
+        assert error is not None and "the processes found different checkpoints" in error
+        assert "steps [4, 2]" in error
 
 
 def test_a_signal_or_a_nan_on_one_rank_stops_every_rank(tmp_path: Path) -> None:

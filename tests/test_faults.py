@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -18,7 +19,8 @@ import torch
 from conftest import FAMILY_METHODS, tiny_config
 from test_cli import TINY
 from wgan.cli import main
-from wgan.training.checkpoint import load_checkpoint
+from wgan.training import guard
+from wgan.training.checkpoint import list_checkpoints, load_checkpoint
 from wgan.training.guard import NonFiniteLossError
 from wgan.training.loop import train_until
 from wgan.training.rundir import open_run, start_run
@@ -139,6 +141,26 @@ def test_sigterm_or_a_repeated_ctrl_c_saves_and_stops(
     (checkpoint,) = (out / "checkpoints").iterdir()
     step = int(checkpoint.stem.split("-")[1])
     assert main(["resume", str(out), "--steps", str(step + 2), "--quiet"]) == 0
+
+
+def test_a_second_signal_more_than_a_second_later_aborts_without_saving(tmp_path: Path) -> None:
+    # The first Ctrl-C asks for a checkpoint after the current step; a second one after the
+    # repeat window (a user who does not want to wait for a slow step) aborts at once.
+    config = tiny_config(steps=50, checkpoint={"every": 100, "keep": 2})
+    trainer = start_run(config, tmp_path / "run", quiet=True)
+    step_once = trainer.train_step
+
+    def slow_step_with_two_signals() -> None:
+        step_once()
+        if trainer.step == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(guard._REPEAT_SIGNAL_S + 0.2)  # the step goes on: a slow one
+            os.kill(os.getpid(), signal.SIGINT)
+
+    trainer.train_step = slow_step_with_two_signals  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        train_until(trainer, 50)
+    assert trainer.step == 3 and list_checkpoints(tmp_path / "run") == []
 
 
 def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path: Path) -> None:
