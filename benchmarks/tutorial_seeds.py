@@ -5,7 +5,7 @@ Usage:
 
 For each seed it trains the tutorial's non-saturating GAN, `8gaussians-wgan-clip` and
 `8gaussians-wgan-gp` with the page's settings (64 units, 300 generator steps, fp32, evaluation
-every 100 steps on n = 500), and applies the four checks of the page's last block to the final
+every 100 steps on n = 500), and applies the four asserts of the page's section 5 to the final
 evaluations. Writes tutorial_seeds.json (every evaluation, the checks, the training time of each
 run, the machine and its load) and tutorial_seeds.md.
 
@@ -59,7 +59,7 @@ def configs(seed: int) -> dict[str, wgan.Config]:
 
 
 def checks(gan: dict[str, Any], clip: dict[str, Any], gp: dict[str, Any]) -> dict[str, bool]:
-    """The four asserts of the tutorial's last block, on the final evaluations."""
+    """The four asserts of the tutorial's section 5, on the final evaluations."""
     return {
         "wgan-gp estimate within 30% of W1": abs(gp["critic_w_estimate"] / gp["w1"] - 1) < 0.3,
         "clipping estimate below 5% of W1": abs(clip["critic_w_estimate"]) < 0.05 * clip["w1"],
@@ -117,7 +117,7 @@ def write_results(
                 f"{end['w1_noise_floor']:.3f} ± {end['w1_noise_floor_std']:.3f} | "
                 f"{end['critic_w_estimate']:.3g} | {end['modes_covered']}/{end['modes_total']} |"
             )
-    lines += ["", "The four checks of the tutorial's last block:", ""]
+    lines += ["", "The four asserts of the tutorial's section 5:", ""]
     names = list(results[0]["checks"])
     lines.append("| seed | " + " | ".join(names) + " |")
     lines.append("|---:|" + "---|" * len(names))
