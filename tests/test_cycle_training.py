@@ -64,6 +64,8 @@ def test_points_cycle_reconstruction(tmp_path: Path, cycle_weight: float, passes
     assert reconstructs == passes, f"cycle errors {end['cycle_error_a']}, {end['cycle_error_b']}"
     if passes:
         assert end["w1_ab"] < 0.5 * start["w1_ab"] and end["w1_ba"] < 0.5 * start["w1_ba"]
+    assert end["w1_noise_floor_std"] == end["w1_ab_noise_floor_std"] > 0
+    assert end["protocol"]["n_real"] == 300 and end["protocol"]["generator"] == "ema"
 
 
 @pytest.mark.parametrize(("cycle_weight", "passes"), [(10.0, True), (0.0, False)])

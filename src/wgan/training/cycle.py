@@ -38,7 +38,7 @@ from wgan.config import Config
 from wgan.data.sources import DataSource
 from wgan.data.transforms import transform_samples
 from wgan.errors import UserError
-from wgan.evaluation.common import critic_estimate, noise_floor
+from wgan.evaluation.common import critic_estimate, noise_floor, protocol
 from wgan.lipschitz import critic_lipschitz_bound
 from wgan.metrics.modes import mode_coverage
 from wgan.metrics.translation import mean_absolute_error, unpaired_baseline
@@ -213,6 +213,9 @@ class CycleTrainer(TrainerBase):
                 result[f"translation_error_{x}{y}"] = mean_absolute_error(into[y], truth)
                 result[f"translation_baseline_{x}{y}"] = unpaired_baseline(truth, held[y])
         result["critic_w_estimate"] = sum(estimates) / 2
+        result["protocol"] = protocol(
+            n_real=m, n_fake=m, given=False, exact_sampler=self.domains["b"].n_train is None
+        ) | {"generator": "ema" if self.ema is not None else "raw"}
         known = [bound for bound in bounds if bound is not None]
         result["critic_lipschitz_bound"] = max(known) if len(known) == 2 else None
         return result | self._design_keys(result, into["b"])
