@@ -26,7 +26,13 @@ from wgan import losses
 from wgan.config import Config, LipschitzConfig, load_config
 from wgan.data.toy import ToyDistribution
 from wgan.distances import wasserstein_exact
-from wgan.lipschitz import DECAY_METHODS, add_weight_decay_, constrain_weights_, weight_normalize_
+from wgan.lipschitz import (
+    DECAY_METHODS,
+    add_weight_decay_,
+    constrain_weights_,
+    spectral_normalize_,
+    weight_normalize_,
+)
 from wgan.metrics.critic import critic_accuracy, input_gradient_norms
 from wgan.models.mlp import mlp
 from wgan.training.trainer import Trainer
@@ -224,14 +230,17 @@ def deep_critic_gradient_norms(lipschitz: LipschitzConfig, sizes: Sizes) -> list
 
 
 def constrained_critic(
-    lipschitz: LipschitzConfig, *, depth: int, width: int, seed: int
+    lipschitz: LipschitzConfig, *, depth: int, width: int, seed: int, in_dim: int = 2
 ) -> tuple[nn.Sequential, torch.optim.Optimizer]:
-    """A toy critic (MLP) and its optimizer for `lipschitz`: RMSProp 1e-3 for weight clipping (as
-    WGAN), Adam 1e-3 betas (0.5, 0.9) for every other method; weight-normalised for weight-norm."""
+    """A toy critic (MLP on `in_dim`-dimensional points) and its optimizer for `lipschitz`: RMSProp
+    1e-3 for weight clipping (as WGAN), Adam 1e-3 betas (0.5, 0.9) for every other method;
+    weight-normalised for weight-norm, spectrally normalised (Miyato et al. 2018) for sn."""
     torch.manual_seed(seed)
-    critic = mlp(2, 1, width=width, depth=depth, activation="relu")
+    critic = mlp(in_dim, 1, width=width, depth=depth, activation="relu")
     if lipschitz.method == "weight-norm":
         weight_normalize_(critic)
+    if lipschitz.method == "sn":
+        spectral_normalize_(critic)
     if lipschitz.method == "clip":
         return critic, torch.optim.RMSprop(critic.parameters(), lr=1e-3)
     return critic, torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
