@@ -299,6 +299,12 @@ def _demo_findings(out: Path | None) -> int:
     return run_demo(out)
 
 
+def _demo_critic_fidelity(out: Path | None) -> int:
+    from wgan.demos.critic_fidelity import run_demo
+
+    return run_demo(out)
+
+
 # `wgan demo TOPIC`: each topic writes its figures and tables into an output directory.
 DEMOS: dict[str, tuple[str, Callable[[Path | None], int]]] = {
     "training": ("train the default preset and write its report", _demo_training),
@@ -308,6 +314,11 @@ DEMOS: dict[str, tuple[str, Callable[[Path | None], int]]] = {
         "the WGAN papers' findings on toy data: critic estimate vs exact W1, weight clipping, "
         "the optimal critic, saturation of the minimax loss",
         _demo_findings,
+    ),
+    "critic-fidelity": (
+        "how far the critic's W estimate can be believed: critics trained on pairs with known W1 "
+        "(translations, scalings, shifted digits) in 2 to 3072 dimensions",
+        _demo_critic_fidelity,
     ),
 }
 
