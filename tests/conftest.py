@@ -54,6 +54,10 @@ FAMILY_METHODS: dict[str, dict[str, object]] = {
     "lsgan": {"loss": "lsgan", "lipschitz": {"method": "none"}},
     "wgan-weight-norm": {"lipschitz": {"method": "weight-norm", "norm_bound": 0.5}},
     "wgan-l1-decay": {"lipschitz": {"method": "l1-decay"}},
+    "wgan-l2-decay": {"lipschitz": {"method": "l2-decay"}},
+    "wgan-clip": {"lipschitz": {"method": "clip"}, "optimizer": {"name": "rmsprop"}},
+    "wgan-clip-norm": {"lipschitz": {"method": "clip-norm"}},
+    "wgan-gp-one-sided": {"lipschitz": {"method": "gp-one-sided"}},
     "ebgan-pt": {
         "loss": "ebgan",
         "lipschitz": {"method": "none"},
