@@ -294,44 +294,37 @@ class RealManifold:
 
     def precision_recall(self, fake: Any, k: int = 3) -> tuple[float, float]:
         """Improved precision and recall of `fake` (m, d) against the real set; see the module."""
-        r = self.radius(k)
-        y = self._fake(fake)
-        k = _check_k(k, len(y), "fake")
-        with torch.no_grad():
-            fake_r = _knn_distances(y, k, self.chunk_size)[:, k - 1]
-            c = _cross_counts(
-                self._real,
-                y,
-                precision_radius=r,
-                recall_radius=fake_r,
-                density_radius=None,
-                chunk=self.chunk_size,
-            )
-        return c.fakes_in_real / len(y), c.reals_in_fake / self.n
+        c, m = self._counts(fake, k_pr=k, k_dc=None)
+        return c.fakes_in_real / m, c.reals_in_fake / self.n
 
     def density_coverage(self, fake: Any, k: int = 5) -> tuple[float, float]:
         """Density and coverage of `fake` (m, d) against the real set; see the module."""
-        r = self.radius(k)
-        y = self._fake(fake)
-        with torch.no_grad():
-            c = _cross_counts(
-                self._real,
-                y,
-                precision_radius=None,
-                recall_radius=None,
-                density_radius=r,
-                chunk=self.chunk_size,
-            )
-        return c.pairs_in_real / (k * len(y)), c.reals_covered / self.n
+        c, m = self._counts(fake, k_pr=None, k_dc=k)
+        return c.pairs_in_real / (k * m), c.reals_covered / self.n
 
     def prdc(self, fake: Any, *, k_pr: int = 3, k_dc: int = 5) -> PRDC:
         """All four metrics of `fake` (m, d) in one real x fake pass."""
-        r_pr, r_dc = self.radius(k_pr), self.radius(k_dc)
+        c, m = self._counts(fake, k_pr=k_pr, k_dc=k_dc)
+        return PRDC(
+            precision=c.fakes_in_real / m,
+            recall=c.reals_in_fake / self.n,
+            density=c.pairs_in_real / (k_dc * m),
+            coverage=c.reals_covered / self.n,
+        )
+
+    def _counts(self, fake: Any, *, k_pr: int | None, k_dc: int | None) -> tuple[_Counts, int]:
+        """The ball counts of one real x fake pass: those of precision and recall when k_pr is
+        given (the fakes' own k-NN radii then computed too), of density and coverage when k_dc
+        is; and m, the number of fakes."""
+        r_pr = None if k_pr is None else self.radius(k_pr)
+        r_dc = None if k_dc is None else self.radius(k_dc)
         y = self._fake(fake)
-        k_pr = _check_k(k_pr, len(y), "fake")
+        fake_r = None
         with torch.no_grad():
-            fake_r = _knn_distances(y, k_pr, self.chunk_size)[:, k_pr - 1]
-            c = _cross_counts(
+            if k_pr is not None:
+                k_pr = _check_k(k_pr, len(y), "fake")
+                fake_r = _knn_distances(y, k_pr, self.chunk_size)[:, k_pr - 1]
+            counts = _cross_counts(
                 self._real,
                 y,
                 precision_radius=r_pr,
@@ -339,13 +332,7 @@ class RealManifold:
                 density_radius=r_dc,
                 chunk=self.chunk_size,
             )
-        m = len(y)
-        return PRDC(
-            precision=c.fakes_in_real / m,
-            recall=c.reals_in_fake / self.n,
-            density=c.pairs_in_real / (k_dc * m),
-            coverage=c.reals_covered / self.n,
-        )
+        return counts, len(y)
 
 
 def precision_recall(
