@@ -125,16 +125,15 @@ class OperatorNorm(nn.Module):
 
     @torch.compiler.disable
     def _size(self, layer: nn.Module, args: tuple[Any, ...]) -> None:
-        shape = tuple(args[0].shape[1:])
-        if self.v.numel() and tuple(self.v.shape[1:]) != shape:
+        shape, sized = tuple(args[0].shape[1:]), tuple(self.v.shape[1:])
+        if self.v.numel() and sized != shape:
             raise ValueError(
-                f"an exactly spectrally normalised layer was sized for inputs {tuple(self.v.shape[1:])}"
-                f" and now gets {shape}"
+                f"an exactly spectrally normalised layer was sized for inputs {sized} and now "
+                f"gets {shape}"
             )
         if self.v.numel():
             return
         weight = cast(Any, layer).parametrizations.weight.original.detach()
-        self.v = torch.empty(0, dtype=weight.dtype, device=weight.device)  # sized below
         start = torch.randn((1, *shape), generator=torch.Generator().manual_seed(0))
         with torch.no_grad(), torch.autocast(weight.device.type, enabled=False):
             _, vector = lanczos(
