@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -248,6 +249,7 @@ def write_markdown(record: dict[str, Any], path: Path) -> None:
         "the share of samples within 3 standard deviations of a mode. Mean ± standard deviation "
         "over the seeds; modes per seed.",
         "",
+        *([record["note"], ""] if record.get("note") else []),
         "| data set | preset | batch | precision | exact W1 | W1 / noise floor | modes | high quality | steps | training s |",
         "|---|---|---:|---|---:|---:|---|---:|---:|---:|",
     ]
@@ -265,15 +267,17 @@ def write_markdown(record: dict[str, Any], path: Path) -> None:
         "",
         "Every run (final evaluation; the curves are in alg1.json):",
         "",
-        "| preset | seed | steps | training s | steps/s | eval s | W1 | noise floor | modes | high quality | load before, after |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        "| preset | seed | started | steps | training s | CPU s in training | steps/s | eval s | W1 | noise floor | modes | high quality | load before, after |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for run in record["runs"]:
         f = run["final"]
         modes = "-" if f["modes_covered"] is None else f"{f['modes_covered']}/{f['modes_total']}"
         hq = "-" if f["high_quality"] is None else f"{f['high_quality']:.1%}"
+        cpu = run.get("train_cpu_seconds")  # (not recorded by the first runs)
         lines.append(
-            f"| {run['preset']} | {run['seed']} | {run['steps']} | {run['train_seconds']:.1f} | "
+            f"| {run['preset']} | {run['seed']} | {run['started']} | {run['steps']} | "
+            f"{run['train_seconds']:.1f} | {'-' if cpu is None else f'{cpu:.1f}'} | "
             f"{run['steps'] / run['train_seconds']:.1f} | {run['eval_seconds']:.0f} | "
             f"{f['w1']:.4f} | {f['w1_noise_floor']:.4f} | {modes} | {hq} | "
             f"{run['load_average'][0]:.1f}, {run['load_average'][1]:.1f} |"
@@ -324,6 +328,7 @@ def write_results(runs: list[dict[str, Any]], args: argparse.Namespace, command:
     )
     record = {
         "command": command,
+        "note": args.note,
         "machine": machine_description(torch.device("cpu")),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
@@ -355,12 +360,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     parser.add_argument("--tiny", action="store_true", help="tiny models: a test of the script")
+    parser.add_argument("--note", help="a paragraph for alg1.md: how the runs were made")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     log = args.out / "alg1.jsonl"
-    command = " ".join(["python benchmarks/alg1.py", *(sys.argv[1:] if argv is None else argv)])
+    command = shlex.join(
+        ["python", "benchmarks/alg1.py", *(sys.argv[1:] if argv is None else argv)]
+    )
     runs = read_runs(log, args)
     done = {(r["dataset"], r["role"], r["seed"]): r for r in runs}
     for seed in args.seeds:

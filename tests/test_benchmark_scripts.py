@@ -122,7 +122,8 @@ def test_toy_curve_script_runs_short(tmp_path: Path) -> None:
 def test_alg1_script_runs_tiny_and_skips_finished_runs(tmp_path: Path) -> None:
     alg1 = benchmark_script("alg1")
     argv = ["--tiny", "--steps", "2", "--evals", "2", "--n", "50", "--seeds", "0",
-            "--datasets", "8gaussians", "swissroll", "--threads", "1", "--out", str(tmp_path)]  # fmt: skip
+            "--datasets", "8gaussians", "swissroll", "--threads", "1", "--out", str(tmp_path),
+            "--note", "Seed 0 ran alone."]  # fmt: skip
     assert alg1.main(argv) == 0
     log = (tmp_path / "alg1.jsonl").read_text()
     record = json.loads((tmp_path / "alg1.json").read_text())
@@ -146,6 +147,7 @@ def test_alg1_script_runs_tiny_and_skips_finished_runs(tmp_path: Path) -> None:
     ]
     table = (tmp_path / "alg1.md").read_text()
     assert "| 8gaussians | 8gaussians-wgan-gp-alg1 | 64 |" in table and record["command"] in table
+    assert "\nSeed 0 ran alone.\n" in table and "'Seed 0 ran alone.'" in record["command"]
     assert (tmp_path / "alg1.png").stat().st_size > 0
     assert alg1.main(argv) == 0  # a restart finds every run done and trains nothing
     assert (tmp_path / "alg1.jsonl").read_text() == log
