@@ -160,7 +160,7 @@ def plot_fidelity_diversity(ax: Axes, evals: list[dict[str, Any]], space: str) -
         ax.text(0.5, 0.5, "no features", ha="center", va="center", transform=ax.transAxes)
     ax.axhline(1.0, color="k", lw=0.6)
     ax.set_xlabel("generator step")
-    ax.set_title(f"fidelity (precision, density) and diversity (recall, coverage), {space}")
+    ax.set_title(f"fidelity (precision, density)\nand diversity (recall, coverage) on {space}")
     ax.grid(alpha=0.3)
     if shown:
         ax.legend(fontsize=7)
