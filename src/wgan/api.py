@@ -186,7 +186,9 @@ class Run:
         mean f(real) - mean f(generated) on them, ``critic_lipschitz_bound`` an upper bound on
         the critic's Lipschitz constant (null where none exists), and ``modes_covered``,
         ``modes_total``, ``high_quality`` (share of samples within 3 standard deviations of a
-        mode) are null for data without known modes. Image runs: ``fid``, ``kid_mean``, ``kid_std``,
+        mode) are null for data without known modes; ``precision``, ``recall``, ``density`` and
+        ``coverage`` judge fidelity and diversity apart, and ``protocol`` says how the numbers
+        were obtained (docs/metrics.md). Image runs: ``fid``, ``kid_mean``, ``kid_std``,
         ``feature_extractor`` and more (docs/images.md).
 
         Parameters
