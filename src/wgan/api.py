@@ -17,7 +17,8 @@ from wgan import distributed
 from wgan.config import Config, load_config
 from wgan.errors import UserError
 from wgan.metrics.critic import critic_scores
-from wgan.reporting.figures import write_image_report, write_report
+from wgan.reporting.figures import write_report
+from wgan.reporting.image_figures import write_image_report
 from wgan.reporting.structured import codes_markdown, write_codes_figure, write_cycle_report
 from wgan.training.base import TrainerBase
 from wgan.training.codes import Code

@@ -140,7 +140,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from wgan.api import load_run
-    from wgan.reporting.figures import save_image_grid, save_points_figure
+    from wgan.reporting.figures import save_points_figure
+    from wgan.reporting.image_figures import save_image_grid
 
     suffix = args.output.suffix.lower()
     if suffix not in (".npy", ".png"):

@@ -19,14 +19,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-from wgan.reporting.figures import (
-    _show_grid,
-    image_grid,
-    markdown_head,
-    plot_points,
-    save_report,
-)
+from wgan.reporting.figures import markdown_head, plot_points, save_report
 from wgan.reporting.files import save_figure
+from wgan.reporting.image_figures import _show_grid, image_grid
 
 
 def _class_colours(k: int) -> np.ndarray:

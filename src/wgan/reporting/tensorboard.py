@@ -184,11 +184,11 @@ class TensorBoardLogger:
     def _add_samples(self, step: int) -> None:
         import matplotlib.pyplot as plt
 
-        from wgan.reporting import figures  # (sets matplotlib's file-only backend first)
+        from wgan.reporting import figures, image_figures  # (set matplotlib's file-only backend)
 
         trainer = self.trainer
         if trainer.config.is_image_run:
-            grid = figures.image_grid(trainer.sample(figures.GRID_SIZE).cpu().numpy())
+            grid = image_figures.image_grid(trainer.sample(image_figures.GRID_SIZE).cpu().numpy())
             self.writer.add_image("samples", grid, step, dataformats="HWC")
             return
         real = trainer.holdout(SCATTER_SAMPLES).cpu().numpy()

@@ -18,7 +18,7 @@ from wgan import distributed
 from wgan.atomic import write_atomically
 from wgan.config import Config, build_config, read_yaml, save_config
 from wgan.errors import UserError
-from wgan.reporting.figures import GRID_SIZE, save_image_grid
+from wgan.reporting.image_figures import GRID_SIZE, save_image_grid
 from wgan.reporting.tensorboard import TENSORBOARD_DIR, check_logger
 from wgan.training.base import TrainerBase, config_differences
 from wgan.training.checkpoint import (
