@@ -1,5 +1,5 @@
 """The evaluation of image runs: FID/KID (and IS) in a feature space, class coverage and
-confidence, W1 in pixel space."""
+confidence, outside judges' confidence, W1 in pixel space."""
 
 from __future__ import annotations
 
@@ -10,18 +10,21 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from wgan.data.sources import ImageSource
+from wgan.data.sources import ImageSource, ImageSplit
 from wgan.evaluation.common import Generate, noise_floor, protocol, split_real
 from wgan.evaluation.conditional import Conditioning
 from wgan.lipschitz import critic_lipschitz_bound
 from wgan.metrics.features import FeatureExtractor, Features
+from wgan.metrics.judges import Judges
 
 IMAGE_KEYS = (
     "step", "n", "fid", "fid_noise_floor", "fid_noise_floor_std", "fid_infinity", "kid_mean",
     "kid_std", "kid_noise_floor", "kid_noise_floor_std", "feature_extractor", "precision", "recall",
-    "density", "coverage", "w1_features", "w1_features_noise_floor", "w1_features_noise_floor_std",
+    "density", "coverage", "precision_real", "recall_real", "density_real", "coverage_real",
+    "w1_features", "w1_features_noise_floor", "w1_features_noise_floor_std",
     "inception_score", "inception_score_std", "classes_covered", "classes_total", "confidence",
-    "confidence_real", "classifier_accuracy", "w1_pixels", "w1_pixels_noise_floor",
+    "confidence_real", "classifier_accuracy", "judges", "judges_confidence_gap",
+    "judges_classes_covered", "w1_pixels", "w1_pixels_noise_floor",
     "w1_pixels_noise_floor_std", "sliced_w1_pixels", "critic_w_estimate", "critic_lipschitz_bound",
     "protocol",
 )  # fmt: skip
@@ -29,14 +32,18 @@ IMAGE_KEYS = (
 
 class ImageEvaluator:
     """FID/KID (and IS), precision, recall, density, coverage and exact W1 in a feature space,
-    class coverage and confidence, W1 in pixel space.
+    class coverage and confidence, the outside judges' confidence, W1 in pixel space.
 
     Features come from Inception-v3 when a weights file is given, else from a classifier
     trained on the data's labels (`wgan.metrics.classifier`), else there are none and the
     feature keys are null. Both extractors are built at the first evaluation, not before. Each
     distance has its noise floor: its mean and standard deviation between pairs of real sets of
     the same size (`noise_floor`). `fid_infinity` asks for FID extrapolated to infinitely many
-    generated samples (`wgan.metrics.fid_infinity`).
+    generated samples (`wgan.metrics.fid_infinity`). Precision, recall, density and coverage
+    come with their real-vs-real values (`precision_real`...: the reference set scored against
+    the held-out one), the values a perfect generator would show at this n. On labelled data the
+    outside judges (`wgan.metrics.judges`), fitted once per training split, score the generated
+    and the held-out images.
     """
 
     def __init__(
@@ -58,6 +65,7 @@ class ImageEvaluator:
         self._ready = False
         self.extractor: FeatureExtractor | None = None
         self.classifier: Any = None  # ClassifierFeatures when the data has labels
+        self.judges: Judges | None = None  # the outside judges, when the data has labels
         self._cache: dict[tuple[str, int], Any] = {}  # fixed-set quantities, by name and size
 
     def _build(self) -> None:
@@ -76,6 +84,7 @@ class ImageEvaluator:
                 device=self.device,
                 quiet=self.quiet,
             )
+            self.judges = cached_judges(train)
         if self.inception_weights:
             self.extractor = InceptionFeatures(self.inception_weights, device=self.device)
         else:
@@ -149,6 +158,7 @@ class ImageEvaluator:
                 fixed,
             )
             manifold = self._fixed("manifold", m, lambda: RealManifold(real_x), fixed)
+            real_prdc = self._fixed("real_prdc", m, lambda: manifold.prdc(ref_x), fixed)
             kid_mean, kid_std = _kid(real_x, fake_x)
             result |= {
                 "feature_extractor": extractor.name,
@@ -163,6 +173,7 @@ class ImageEvaluator:
                 "w1_features_noise_floor": floors["w1"][0],
                 "w1_features_noise_floor_std": floors["w1"][1],
                 **asdict(manifold.prdc(fake_x)),
+                **{f"{key}_real": value for key, value in asdict(real_prdc).items()},
             }
             if self.fid_infinity:
                 result["fid_infinity"] = fid_infinity(real_f.features, fake_f.features)[0]
@@ -180,11 +191,56 @@ class ImageEvaluator:
                 "confidence_real": float(real_p.max(1).mean()),
                 "classifier_accuracy": classifier.accuracy,
             }
+        if self.judges is not None:
+            result |= _judged(self.judges, fake, held)
         classes = None
         if labels is not None and self.classifier is not None:
             classes = torch.from_numpy(fake_p.argmax(1))
         n_classes = 0 if self.classifier is None else self.classifier.n_classes
         return result | conditional.result(labels, classes, n_classes)
+
+
+JUDGE_TRAIN_SEED = 0  # the subsample of a training split larger than judges.MAX_TRAIN
+JUDGE_MIN_PER_CLASS = 5  # fewer training images of some class: no judges (null keys)
+_JUDGES: dict[str, Judges] = {}  # fitted judges by training-split fingerprint, for this process
+
+
+def cached_judges(train: ImageSplit) -> Judges | None:
+    """The outside judges of a labelled training split, fitted at the first call (at most
+    `judges.MAX_TRAIN` images, a seeded subsample beyond); None for a split too small to fit
+    them (under 5 images of some class). About 2 s on the 1438 training digits at 8x8, one
+    CPU thread."""
+    import numpy as np
+
+    from wgan.metrics.judges import MAX_TRAIN, fit_judges
+
+    labels = train.labels
+    if labels is None or len(labels) == 0 or np.bincount(labels).min() < JUDGE_MIN_PER_CLASS:
+        return None
+    key = train.fingerprint()
+    if key not in _JUDGES:
+        index = np.arange(len(train))
+        if len(index) > MAX_TRAIN:
+            rng = np.random.default_rng(JUDGE_TRAIN_SEED)
+            index = np.sort(rng.choice(len(index), MAX_TRAIN, replace=False))
+        _JUDGES[key] = fit_judges(train.take(index), labels[index])
+    return _JUDGES[key]
+
+
+def _judged(judges: Judges, fake: Tensor, held: Tensor) -> dict[str, Any]:
+    """The judges' keys of an evaluation: per judge the mean top-class probability of the
+    generated and of the held-out images and the classes covered; the largest gap (held-out
+    minus generated) and the fewest classes over the judges."""
+    from wgan.metrics.judges import judge_scores
+
+    scores = judge_scores(judges, fake.float().cpu().numpy(), held.float().cpu().numpy())
+    return {
+        "judges": scores,
+        "judges_confidence_gap": max(
+            float(s["confidence_real"]) - float(s["confidence"]) for s in scores.values()
+        ),
+        "judges_classes_covered": min(int(s["classes_covered"]) for s in scores.values()),
+    }
 
 
 def _kid(real: Tensor, fake: Tensor) -> tuple[float, float]:

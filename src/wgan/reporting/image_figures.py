@@ -19,6 +19,8 @@ from wgan.reporting.figures import (
 )
 
 GRID_SIZE = 64  # images in the fixed-z grid saved at each evaluation of an image run
+PROGRESS_ROWS = 7  # saved steps shown in report.png's samples over training
+PROGRESS_COUNT = 24  # samples of each of those steps
 
 
 def image_grid(images: np.ndarray, *, ncols: int | None = None, pad: int = 1) -> np.ndarray:
@@ -54,22 +56,90 @@ def save_image_grid(
 
 def _show_grid(ax: Axes, grid: np.ndarray, title: str) -> None:
     ax.imshow(grid, interpolation="nearest")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=11)
     ax.set_axis_off()
 
 
-def _progress_strip(run_dir: Path, count: int) -> list[tuple[int, np.ndarray]]:
-    """Up to `count` of the saved sample grids, evenly spaced over training: (step, picture)."""
+def grid_cells(picture: np.ndarray, *, side: int, ncols: int, count: int) -> np.ndarray:
+    """The first `count` images (count, 3, side, side) in [0, 1] of a saved grid picture (rows,
+    cols, 3) in [0, 255] or [0, 1]: `image_grid` of square images `side` wide, `ncols` a row,
+    pad 1, enlarged by a whole factor (`save_image_grid`)."""
+    scale = picture.shape[1] // (ncols * (side + 1) + 1)
+    if picture.dtype == np.uint8:
+        picture = picture / 255.0
+    cells = []
+    for i in range(count):
+        r, c = divmod(i, ncols)
+        top, left = (1 + r * (side + 1)) * scale, (1 + c * (side + 1)) * scale
+        cell = picture[top : top + side * scale : scale, left : left + side * scale : scale]
+        cells.append(cell.transpose(2, 0, 1))
+    return np.stack(cells)
+
+
+def _progress(run_dir: Path, rows: int, count: int, side: int) -> list[tuple[int, np.ndarray]]:
+    """Up to `rows` of the saved sample grids, evenly spaced over training, as (step, the first
+    `count` images of its fixed z (count, 3, side, side) in [0, 1])."""
     from PIL import Image
 
     paths = sorted((run_dir / "samples").glob("step-*.png"))
-    if len(paths) > count:
-        paths = [paths[i] for i in np.linspace(0, len(paths) - 1, count).round().astype(int)]
+    if len(paths) > rows:
+        paths = [paths[i] for i in np.linspace(0, len(paths) - 1, rows).round().astype(int)]
     out = []
+    ncols = int(np.ceil(np.sqrt(GRID_SIZE)))
     for path in paths:
         with Image.open(path) as image:
-            out.append((int(path.stem.split("-")[1]), np.asarray(image.convert("RGB"))))
+            picture = np.asarray(image.convert("RGB"))
+        out.append(
+            (int(path.stem.split("-")[1]), grid_cells(picture, side=side, ncols=ncols, count=count))
+        )
     return out
+
+
+def _show_progress(ax: Axes, progress: list[tuple[int, np.ndarray]]) -> None:
+    """One row of samples per saved step (the same z down each column), the step at the left."""
+    if not progress:
+        ax.text(0.5, 0.5, "no saved samples", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    rows = np.concatenate([cells for _, cells in progress])  # (steps * count, 3, side, side)
+    count, side = len(progress[0][1]), progress[0][1].shape[-1]
+    ax.imshow(image_grid(rows * 2.0 - 1.0, ncols=count), interpolation="nearest")
+    ax.set_yticks([(side + 1) * (i + 0.5) for i in range(len(progress))])
+    ax.set_yticklabels([f"step {at}" for at, _ in progress], fontsize=9)
+    ax.set_xticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title("samples over training (the same z down each column)", fontsize=11)
+
+
+def plot_confidence(ax: Axes, evals: list[dict[str, Any]]) -> None:
+    """Mean top-class probability over steps, generated (solid) against held-out real
+    (dashed, the same colour): wgan's own classifier and each outside judge."""
+    steps = [r["step"] for r in evals]
+    shown = False
+    colours = plt.get_cmap("tab10")
+    if evals and all(r.get("confidence") is not None for r in evals):
+        ax.plot(steps, [r["confidence"] for r in evals], "o-", ms=3, color="k",
+                label="own CNN")  # fmt: skip
+        ax.plot(steps, [r["confidence_real"] for r in evals], "--", color="k", lw=0.8)
+        shown = True
+    if evals and all(r.get("judges") for r in evals):
+        for i, name in enumerate(evals[-1]["judges"]):
+            colour = colours(i + 1)
+            ax.plot(steps, [r["judges"][name]["confidence"] for r in evals], "o-", ms=3,
+                    color=colour, label=name)  # fmt: skip
+            ax.plot(steps, [r["judges"][name]["confidence_real"] for r in evals], "--",
+                    color=colour, lw=0.8)  # fmt: skip
+    if not shown:
+        ax.text(0.5, 0.5, "no labels", ha="center", va="center", transform=ax.transAxes)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("generator step")
+    ax.set_title(
+        "classifiers' mean top-class probability\ngenerated (solid), held-out real (dashed)"
+    )
+    ax.grid(alpha=0.3)
+    if shown:
+        ax.legend(fontsize=7, loc="lower right")
 
 
 def plot_image_curves(fid_ax: Axes, w_ax: Axes, records: list[dict[str, Any]]) -> None:
@@ -94,7 +164,7 @@ def plot_image_curves(fid_ax: Axes, w_ax: Axes, records: list[dict[str, Any]]) -
         fid_ax.text(0.5, 0.5, "no feature extractor\n(unlabelled data, no Inception weights)",
                     ha="center", va="center", transform=fid_ax.transAxes)  # fmt: skip
     fid_ax.set_xlabel("generator step")
-    fid_ax.set_title("FID and KID to held-out images")
+    fid_ax.set_title("FID and KID\nto held-out images")
     fid_ax.grid(alpha=0.3)
     if train:
         w_ax.plot(
@@ -113,7 +183,7 @@ def plot_image_curves(fid_ax: Axes, w_ax: Axes, records: list[dict[str, Any]]) -
     w_ax.set_yscale("log")
     w_ax.grid(alpha=0.3)
     w_ax.legend(fontsize=7, loc="upper right")
-    w_ax.set_title("critic's W estimate and exact W1 in pixel space")
+    w_ax.set_title("critic's W estimate\nand exact W1 in pixel space")
 
 
 def write_image_report(
@@ -125,35 +195,37 @@ def write_image_report(
     config: dict[str, Any],
     records: list[dict[str, Any]],
 ) -> Path:
-    """report.png (real vs generated, interpolations, samples over training, curves), report.md.
+    """report.png and report.md of an image run.
 
-    real, fake: (n, C, H, W) in [-1, 1]; interpolations: (rows, steps, C, H, W).
+    report.png: held-out real images, generated ones (fixed z) and latent interpolations, large;
+    below them one row of 24 samples per saved step over training, the same z down each column;
+    at the bottom the curves (FID and KID, precision/recall/density/coverage, the classifiers'
+    confidence, the critic's W estimate and pixel W1). real, fake: (n, C, H, W) in [-1, 1];
+    interpolations: (rows, steps, C, H, W).
     """
     run_dir = Path(run_dir)
     evals = [r for r in records if r["kind"] == "eval"]
-    strip = _progress_strip(run_dir, 8)
-    fig = plt.figure(figsize=(15, 12))
-    grid_spec = fig.add_gridspec(3, max(3, len(strip)), height_ratios=[1.3, 0.6, 1.0])
-    thirds = max(3, len(strip)) // 3
+    side = real.shape[-1]
+    progress = _progress(run_dir, PROGRESS_ROWS, PROGRESS_COUNT, side)
     step = evals[-1]["step"] if evals else 0
-    panels = [fig.add_subplot(grid_spec[0, i * thirds : (i + 1) * thirds]) for i in range(3)]
-    _show_grid(panels[0], image_grid(real[:64]), "held-out real images")
-    _show_grid(panels[1], image_grid(fake[:64]), f"generated, step {step} (fixed z)")
+    strip_height = 16 * max(1, len(progress)) * (side + 1) / (PROGRESS_COUNT * (side + 1))
+    fig = plt.figure(figsize=(16, 5.0 + strip_height + 4.4))
+    grid_spec = fig.add_gridspec(3, 4, height_ratios=[5.0, strip_height, 4.4])
+    top = grid_spec[0, :].subgridspec(1, 3)
+    _show_grid(fig.add_subplot(top[0]), image_grid(real[:64], ncols=8), "held-out real images")
+    _show_grid(fig.add_subplot(top[1]), image_grid(fake[:64], ncols=8),
+               f"generated, step {step} (fixed z)")  # fmt: skip
     rows, steps = interpolations.shape[:2]
     _show_grid(
-        panels[2],
+        fig.add_subplot(top[2]),
         image_grid(interpolations.reshape(rows * steps, *interpolations.shape[2:]), ncols=steps),
         "latent interpolations (slerp)",
     )
-    for i, (at, picture) in enumerate(strip):
-        _show_grid(fig.add_subplot(grid_spec[1, i]), picture, f"step {at}")
-    plot_image_curves(
-        fig.add_subplot(grid_spec[2, :thirds]),
-        fig.add_subplot(grid_spec[2, 2 * thirds :]),
-        records,
-    )
-    plot_fidelity_diversity(fig.add_subplot(grid_spec[2, thirds : 2 * thirds]), evals, "features")
-    fig.suptitle(config["name"])
+    _show_progress(fig.add_subplot(grid_spec[1, :]), progress)
+    plot_image_curves(fig.add_subplot(grid_spec[2, 0]), fig.add_subplot(grid_spec[2, 3]), records)
+    plot_fidelity_diversity(fig.add_subplot(grid_spec[2, 1]), evals, "features")
+    plot_confidence(fig.add_subplot(grid_spec[2, 2]), evals)
+    fig.suptitle(config["name"], fontsize=13)
     fig.tight_layout()
     return save_report(fig, run_dir, image_report_markdown(config, evals), dpi=100)
 
@@ -176,7 +248,16 @@ def image_report_markdown(config: dict[str, Any], evals: list[dict[str, Any]]) -
         )
         + "Classes and confidence come from a classifier trained on the labelled training split "
         "(a class counts as covered when at least 10% of its fair share of samples is classified "
-        "as it). W1 is the exact optimal-transport distance between the flattened images.",
+        "as it). "
+        + (
+            "The outside judges (logistic regression, an RBF SVM, a random forest, 10-NN and an "
+            "MLP on the pixels, fitted on the training split) give their mean top-class "
+            f"probability on the generated and the held-out images; at the last evaluation the "
+            f"largest gap (held-out minus generated) was {evals[-1]['judges_confidence_gap']:.3f}. "
+            if evals and evals[-1].get("judges_confidence_gap") is not None
+            else ""
+        )
+        + "W1 is the exact optimal-transport distance between the flattened images.",
         "",
     ]
     return "\n".join(lines) + "\n"
