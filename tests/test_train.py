@@ -229,8 +229,8 @@ def test_evaluation_keys_and_mode_coverage(tmp_path: Path) -> None:
     trainer = Trainer(tiny_config(), tmp_path, quiet=True)
     result = trainer.evaluate()
     assert set(result) == {
-        "step", "w1", "w1_noise_floor", "w1_noise_floor_std", "critic_w_estimate",
-        "critic_lipschitz_bound", "precision", "recall", "density", "coverage", "protocol",
+        "step", "w1", "w1_noise_floor", "w1_noise_floor_std", "w1_standardized",
+        "critic_w_estimate", "critic_lipschitz_bound", "precision", "recall", "density", "coverage", "protocol",
         "modes_covered", "modes_total", "high_quality",
     }  # fmt: skip
     # The untrained generator sits near the origin, between the modes: no sample is in a real

@@ -36,7 +36,7 @@ def _data_override(config: Any, section: Any, path: Path) -> dict[str, Any]:
 
 
 def _config_from_args(args: argparse.Namespace) -> Any:
-    from wgan.config import build_config, load_config, merge
+    from wgan.config import TOY_DATASETS, build_config, load_config, merge
 
     fields: dict[str, Any] = {}
     if args.steps is not None:
@@ -54,10 +54,14 @@ def _config_from_args(args: argparse.Namespace) -> Any:
     config = load_config(args.config, args.set or [], **fields)  # refuses data_b but for CycleGAN
     if paths:
         sections = {"data": config.data, "data_b": config.data_b}
-        diff = {
+        diff: dict[str, Any] = {
             key: _data_override(config, sections[key], path)
             for key, path in zip(("data", "data_b"), paths, strict=False)
         }
+        toy = config.data.name
+        if toy in TOY_DATASETS and config.name.startswith(toy):
+            # Named after the user's data: moons.npy with 8gaussians-wgan-gp is moons-wgan-gp.
+            diff["name"] = paths[0].stem + config.name.removeprefix(toy)
         config = build_config(merge(config.to_dict(), diff))
     return config
 
@@ -99,12 +103,40 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from wgan.api import Run
     from wgan.training.rundir import start_run
 
+    if args.time is not None and args.steps is not None:
+        raise UserError("give --time or --steps, not both")
     config = _config_from_args(args)
     out = args.out or Path("runs") / config.name
+    if args.time is not None:
+        config = _budgeted(config, args.time, out, resume=args.resume, quiet=args.quiet)
     run = Run(
         start_run(config, out, overwrite=args.overwrite, resume=args.resume, quiet=args.quiet)
     )
     return _train_to_end(run, config.steps)
+
+
+def _budgeted(config: Any, text: str, out: Path, *, resume: bool, quiet: bool) -> Any:
+    """The config with the steps that fit in the `--time` budget, resolved from a short timing
+    (`wgan.training.budget`); a run continued with --resume keeps the steps it resolved."""
+    from wgan import distributed
+    from wgan.config import build_config, merge, read_yaml
+    from wgan.training.budget import parse_duration, plan_steps
+
+    seconds = parse_duration(text)
+    if distributed.world_size() > 1:
+        raise UserError(
+            "--time resolves the step count from a timing of one process; under torchrun give "
+            "--steps (run `wgan train --time ...` once without torchrun to see the count)"
+        )
+    saved = out / "config.yaml"
+    if resume and saved.is_file():
+        steps = read_yaml(saved).get("steps", config.steps)
+    else:
+        plan = plan_steps(config, seconds)
+        steps = plan.steps
+        if not quiet:
+            print(f"wgan: {plan.describe(seconds)}", file=sys.stderr)
+    return build_config(merge(config.to_dict(), {"steps": steps, "time_budget_s": seconds}))
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
@@ -514,6 +546,13 @@ def build_parser() -> argparse.ArgumentParser:
         "for a CycleGAN: domain A, then domain B (default: the preset's)",
     )
     train.add_argument("--steps", type=int, help="generator steps (default: the config's)")
+    train.add_argument(
+        "--time",
+        metavar="DURATION",
+        help="train for about this wall-clock time, e.g. 60s, 5m, 1h: the steps that fit are "
+        "resolved once from a short timing at the start and written to the run's config.yaml "
+        "(steps, time_budget_s), so the run stays reproducible and resumable; instead of --steps",
+    )
     train.add_argument("--out", type=Path, help="run directory (default: runs/<config name>)")
     train.add_argument("--seed", type=int, help="seed for everything (default: the config's, 0)")
     train.add_argument(

@@ -60,7 +60,8 @@ def _labelled_points(tmp_path: Path, labels: list[int]) -> Path:
 
 def test_labelled_batches_draw_what_batches_draw(tmp_path: Path) -> None:
     path = _labelled_points(tmp_path, [i % 3 for i in range(30)])
-    config = tiny_config(data={"name": "points", "path": str(path)})
+    # Unstandardised, so that a point's coordinates say its label.
+    config = tiny_config(data={"name": "points", "path": str(path), "standardize": False})
     for made in (config, tiny_config()):  # a fresh source each: a finite one walks its epoch
         plain = build_source(made, CPU).batch(12, torch.Generator().manual_seed(5), slice(2, 9))
         points, labels = build_source(made, CPU).labelled_batch(

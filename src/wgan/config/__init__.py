@@ -91,6 +91,9 @@ class Config(_Section):
     # dcgan/resnet: models and batches in channels-last memory format (NHWC convolutions).
     channels_last: bool = False
     steps: int = Field(2000, ge=1)  # generator steps
+    # The wall-clock budget `wgan train --time` was given, in seconds (None: none); `steps` holds
+    # the count resolved from it (wgan.training.budget), which is what the run trains.
+    time_budget_s: float | None = Field(None, gt=0.0)
     batch_size: int = Field(256, ge=1)
     n_critic: int = Field(5, ge=1)  # critic steps per generator step
     # A name of `wgan.losses.LOSSES`: wasserstein; minimax (saturating GAN); nonsaturating

@@ -26,6 +26,11 @@ class DataConfig(_Section):
     )
     path: str | None = None  # the data file or directory, for "points" and "images"
     holdout_fraction: float = Field(0.2, gt=0.0, lt=1.0)  # share kept out for evaluation
+    # A points file: train on each column standardised (mean 0, standard deviation 1 on the
+    # training split), so that columns on different scales count alike; samples, distances and
+    # plots stay in the data's units (wgan.data.scaling). Not for a CycleGAN's domains, nor the
+    # built-in toys (at unit scale already).
+    standardize: bool = True
     # Images: side of the square images the models see (None: the data's own), and channels
     # (1 grey, 3 RGB; None: the data's own). Other sizes are centre-cropped and resized.
     resolution: int | None = Field(None, ge=4, le=1024)

@@ -26,6 +26,7 @@ from torch import Tensor
 from wgan.config import IMAGE_DATASETS, Config, DataConfig
 from wgan.data.images import ImageArray, ImageData, load_digits, load_image_data, to_unit_range
 from wgan.data.points import read_points
+from wgan.data.scaling import Standardizer
 from wgan.data.toy import Modes, ToyDistribution
 from wgan.data.transforms import transform_modes, transform_samples
 from wgan.errors import UserError
@@ -46,6 +47,9 @@ class DataSource(Protocol):
     modes: Modes | None
     n_train: int | None  # None for an exact sampler
     n_classes: int | None  # classes 0..K-1 of the labels; None for unlabelled data
+    # Training batches are in standardised units (`batch`, `labelled_batch`), the evaluation sets
+    # (`holdout`, `reference`) in the data's; None where both are the data's.
+    scaler: Standardizer | None
 
     def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor: ...
     def labelled_batch(
@@ -68,6 +72,7 @@ class ToySource:
         self.modes = self.distribution.modes
         self.n_train: int | None = None
         self.n_classes: int | None = None if self.modes is None else len(self.modes.centres)
+        self.scaler: Standardizer | None = None  # the toys are at unit scale already
         self.seed = seed
         self.device = device
 
@@ -137,7 +142,8 @@ class TensorSource:
     """A finite data set held on the device, split into training and held-out parts.
 
     Training batches walk through a fresh random permutation each epoch; the position in it is
-    part of the checkpoint, so a resumed run sees the same batches as an uninterrupted one.
+    part of the checkpoint, so a resumed run sees the same batches as an uninterrupted one. With
+    `standardize` they are standardised by the training split's statistics (`scaler`).
     """
 
     def __init__(
@@ -148,6 +154,7 @@ class TensorSource:
         seed: int,
         modes: Modes | None = None,
         labels: Tensor | None = None,
+        standardize: bool = False,
     ) -> None:
         n = len(data)
         n_holdout = max(1, round(n * holdout_fraction))
@@ -166,16 +173,21 @@ class TensorSource:
         self.n_train: int | None = len(self.train_data)
         self.n_classes: int | None = None if labels is None else int(labels.max()) + 1
         self.order = EpochOrder(len(self.train_data))
+        self.scaler: Standardizer | None = Standardizer(self.train_data) if standardize else None
+        # What batches are drawn from: the training split, standardised once when asked.
+        self.train_view = (
+            self.train_data if self.scaler is None else self.scaler.to_standard(self.train_data)
+        )
 
     def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
         index = self.order.next(n, generator, rows)
-        return self.train_data[index.to(self.train_data.device)]
+        return self.train_view[index.to(self.train_data.device)]
 
     def labelled_batch(
         self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS
     ) -> tuple[Tensor, Tensor]:
         index = self.order.next(n, generator, rows).to(self.train_data.device)
-        return self.train_data[index], _require(self.train_labels)[index]
+        return self.train_view[index], _require(self.train_labels)[index]
 
     def class_frequencies(self) -> Tensor:
         return _frequencies(_require(self.train_labels), _require(self.n_classes))
@@ -288,6 +300,7 @@ class ImageSource:
         self.modes: Modes | None = None
         self.n_train: int | None = len(self.train)
         self.n_classes: int | None = None
+        self.scaler: Standardizer | None = None
         if self.train.labels is not None:
             held_max = -1 if self.held.labels is None else int(self.held.labels.max(initial=-1))
             self.n_classes = max(int(self.train.labels.max()), held_max) + 1
@@ -354,6 +367,7 @@ class TransformedSource:
         self.modes = None if source.modes is None else transform_modes(transform, source.modes)
         self.n_train = source.n_train
         self.n_classes = source.n_classes
+        self.scaler: Standardizer | None = None  # a CycleGAN's domains keep their units
         transform_samples(transform, torch.zeros(1, *self.sample_shape))  # refuses a bad shape
 
     def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
@@ -418,7 +432,12 @@ def build_source(
         points = torch.from_numpy(read.points.astype(np.float32)).to(device)
         labels = None if read.labels is None else torch.from_numpy(read.labels).to(device)
         source = TensorSource(
-            points, holdout_fraction=data.holdout_fraction, seed=config.seed, labels=labels
+            points,
+            holdout_fraction=data.holdout_fraction,
+            seed=config.seed,
+            labels=labels,
+            # A CycleGAN's translators map one domain's units to the other's.
+            standardize=data.standardize and config.gan != "cyclegan",
         )
     elif data.name in IMAGE_DATASETS:
         source = ImageSource(

@@ -1,5 +1,10 @@
 """The evaluation of point runs: exact W1 to held-out points, its noise floor, the critic's W
-estimate and mode coverage."""
+estimate and mode coverage.
+
+Distances are in the data's units. A run on standardised points (`data.standardize`) trained its
+critic on standardised points, so its estimate is read against `w1_standardized`, the exact W1
+between the same two sets standardised.
+"""
 
 from __future__ import annotations
 
@@ -56,13 +61,20 @@ class PointEvaluator:
         conditional = self.conditional
         labels = conditional.labels(len(held), held_labels)
         fake = generate(len(held), labels=labels)
+        scaler = self.source.scaler
+        held_seen, fake_seen = held, fake  # as the critic sees them
+        w1_standardized = None
+        if scaler is not None:
+            held_seen, fake_seen = scaler.to_standard(held), scaler.to_standard(fake)
+            w1_standardized = wasserstein(fake_seen.cpu().double(), held_seen.cpu().double())
         result: dict[str, Any] = {
             "step": step,
             "w1": wasserstein(fake.cpu().double(), held.cpu().double()),
             "w1_noise_floor": floor,
             "w1_noise_floor_std": floor_std,
+            "w1_standardized": w1_standardized,
             "critic_w_estimate": conditional.critic_estimate(
-                critic, held, fake, labels, held_labels=held_labels
+                critic, held_seen, fake_seen, labels, held_labels=held_labels
             ),
             "critic_lipschitz_bound": critic_lipschitz_bound(critic, self.source.sample_shape),
             **asdict(manifold.prdc(fake)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from wgan.evaluation.diagnosis import diagnose
 from wgan.lipschitz import PENALTY_METHODS
 from wgan.reporting.files import save_figure, write_markdown
 from wgan.reporting.tables import columns_of, markdown_table
@@ -61,20 +63,25 @@ def plot_points(
         ax.scatter(fake[:, 0], fake[:, 1], s=2, c=FAKE_COLOUR, alpha=0.5, label="generated")
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
-        ax.set_aspect("equal")
+        if 0.25 <= (x1 - x0) / (y1 - y0) <= 4:  # columns on other scales fill the panel
+            ax.set_aspect("equal")
     ax.legend(loc="upper right", fontsize=7, markerscale=4)
     ax.set_title(title)
 
 
 def plot_distance_curves(ax: Axes, records: list[dict[str, Any]], *, own_scale: bool) -> None:
-    """Exact W1 with its noise floor against the critic's W estimate, over generator steps.
+    """Exact W1 with its noise floor against the critic's W estimate, over generator steps (and
+    the wall-clock seconds of training on the top axis, where the records have them).
 
     A clipped or spectrally normalised critic is K-Lipschitz for an unknown K, and the other GAN
     losses' critics estimate no W1 at all (their scores are logits, labels or energies): with
-    `own_scale` the critic's score gap is drawn on its own axis.
+    `own_scale` the critic's score gap is drawn on its own axis. A critic trained on
+    standardised points estimates W1 in those units: it is drawn on its own axis too, beside the
+    exact W1 of the standardised sets.
     """
     evals = [r for r in records if r["kind"] == "eval"]
     train = [r for r in records if r["kind"] == "train"]
+    standardized = bool(evals) and all(r.get("w1_standardized") is not None for r in evals)
     if evals:
         steps = [r["step"] for r in evals]
         ax.plot(steps, [r["w1"] for r in evals], "o-", color=FAKE_COLOUR, label="exact W1 (LP)")
@@ -83,7 +90,16 @@ def plot_distance_curves(ax: Axes, records: list[dict[str, Any]], *, own_scale: 
         if all(r.get("w1_noise_floor_std") is not None for r in evals):
             spread = np.array([r["w1_noise_floor_std"] for r in evals])
             ax.fill_between(steps, floor - spread, floor + spread, color="grey", alpha=0.2)
-    estimate_ax = ax.twinx() if own_scale else ax
+        _seconds_axis(ax, evals)
+    estimate_ax = ax.twinx() if own_scale or standardized else ax
+    if standardized:
+        estimate_ax.plot(
+            steps,
+            [r["w1_standardized"] for r in evals],
+            "s:",
+            color=ESTIMATE_COLOUR,
+            label="exact W1, standardised",
+        )
     if train:
         estimate_ax.plot(
             [r["step"] for r in train],
@@ -93,16 +109,37 @@ def plot_distance_curves(ax: Axes, records: list[dict[str, Any]], *, own_scale: 
             label="critic W estimate" + (" (its own scale)" if own_scale else ""),
         )
     ax.set_xlabel("generator step")
-    ax.set_ylabel("W1")
+    ax.set_ylabel("W1" + (" (data units)" if standardized else ""))
     ax.set_yscale("log")
     ax.grid(alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
-    if own_scale:
-        estimate_ax.set_ylabel("critic estimate", color=ESTIMATE_COLOUR)
+    if estimate_ax is not ax:
+        unit = "standardised units" if standardized and not own_scale else "critic estimate"
+        estimate_ax.set_ylabel(unit, color=ESTIMATE_COLOUR)
         more = estimate_ax.get_legend_handles_labels()
         handles, labels = handles + more[0], labels + more[1]
     ax.legend(handles, labels, fontsize=7, loc="upper right")
     ax.set_title("critic's W estimate vs exact W1")
+
+
+def _seconds_axis(ax: Axes, evals: list[dict[str, Any]]) -> None:
+    """A top axis in wall-clock seconds of training, read off the evaluations' `elapsed_s`."""
+    timed = [r for r in evals if r.get("elapsed_s") is not None]
+    if len(timed) < 2:
+        return
+    steps = np.array([r["step"] for r in timed], dtype=float)
+    seconds = np.array([r["elapsed_s"] for r in timed], dtype=float)
+    if np.any(np.diff(steps) <= 0) or np.any(np.diff(seconds) <= 0):
+        return  # a rollback or a restart re-evaluated a step: no single clock to read
+    def to_seconds(x: Any) -> Any:
+        return np.interp(x, steps, seconds)
+
+    def to_steps(t: Any) -> Any:
+        return np.interp(t, seconds, steps)
+
+    top = ax.secondary_xaxis("top", functions=(to_seconds, to_steps))
+    top.set_xlabel("seconds of training", fontsize=8)
+    top.tick_params(labelsize=7)
 
 
 def save_points_figure(path: Path, samples: np.ndarray, real: np.ndarray | None = None) -> None:
@@ -125,7 +162,8 @@ def write_report(
     records: list[dict[str, Any]],
 ) -> Path:
     """report.png (samples with critic contours; W curves; precision, recall, density and
-    coverage) and report.md (the evaluations of `records`, the run's metrics.jsonl).
+    coverage) and report.md (the evaluations of `records`, the run's metrics.jsonl), with the
+    warnings of `wgan.evaluation.diagnosis` beneath both.
 
     Without `critic` (a cGAN's critic needs a label) the samples are drawn without contours.
     """
@@ -139,8 +177,15 @@ def write_report(
     plot_points(left, real, fake, critic, title=f"{config['name']}, step {step}")
     plot_distance_curves(middle, records, own_scale=own_scale)
     plot_fidelity_diversity(right, evals, "the points")
-    fig.tight_layout()
-    return save_report(fig, run_dir, report_markdown(config, evals), dpi=110)
+    warnings = diagnose(config, records, finished=step >= config["steps"])
+    text = "\n".join(textwrap.fill(f"warning: {w}", 210) for w in warnings)
+    fig.tight_layout(rect=(0, min(0.4, 0.045 * (text.count("\n") + 1)) if text else 0, 1, 1))
+    if text:
+        fig.text(0.01, 0.01, text, color="firebrick", fontsize=8, va="bottom")
+    markdown = report_markdown(config, evals)
+    if warnings:
+        markdown += "\n## Warnings\n\n" + "".join(f"- {w}\n" for w in warnings)
+    return save_report(fig, run_dir, markdown, dpi=110)
 
 
 def plot_fidelity_diversity(ax: Axes, evals: list[dict[str, Any]], space: str) -> None:

@@ -42,6 +42,11 @@ class TrainingProgress:
     ) -> None:
         self.progress.stop()
 
+    def warn(self, message: str) -> None:
+        """A warning line above the bar (or in the log), unless quiet."""
+        if not self.quiet:
+            self.console.print(f"wgan: warning: {message}", markup=False, highlight=False)
+
     def advance(self, step: int) -> None:
         self.progress.update(self.task, completed=step)
 

@@ -114,6 +114,7 @@ class TrainerBase:
         self.critic_loss, self.generator_loss = losses.loss_pair(config.loss, **hyperparameters)
         self.rng = torch.Generator(device=self.device).manual_seed(config.seed)
         self.step = 0
+        self.elapsed_s = 0.0  # wall-clock seconds of training so far, over every session
         self.lr_scale = 1.0  # lowered by each rollback after a NaN or inf
         self.rollbacks = 0
         self.sums: dict[str, Tensor] = {}  # statistics summed since the last log line
@@ -267,6 +268,7 @@ class TrainerBase:
             "count": self.count,
             "lr_scale": self.lr_scale,
             "rollbacks": self.rollbacks,
+            "elapsed_s": self.elapsed_s,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -293,6 +295,7 @@ class TrainerBase:
             self.count = int(state["count"])
             self.lr_scale = float(state.get("lr_scale", 1.0))
             self.rollbacks = int(state.get("rollbacks", 0))
+            self.elapsed_s = float(state.get("elapsed_s", 0.0))
         except (RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError) as err:
             raise UserError(f"the checkpoint does not fit this run's models ({err})") from None
 

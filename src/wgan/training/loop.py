@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wgan import distributed
+from wgan.evaluation.diagnosis import diagnose
 from wgan.reporting.progress import TrainingProgress
 from wgan.reporting.tensorboard import open_logger
 from wgan.training.guard import (
@@ -78,6 +79,9 @@ def _train(
     main = distributed.is_main()
     last_time, last_step = time.perf_counter(), trainer.step
     last_save = time.monotonic()
+    session_start, elapsed_before = time.perf_counter(), trainer.elapsed_s
+    history: list[dict[str, Any]] = []  # this session's records, for the warnings
+    warned: set[str] = set()
     trainer.stop_signal = 0
     with (
         StopRequest().installed() as stop,
@@ -93,11 +97,22 @@ def _train(
             log(record)
             if on_record is not None:
                 on_record(record)
+            if record["kind"] == "eval":
+                history.append(record)
+                finished = trainer.step >= cfg.steps
+                for warning in diagnose(cfg.to_dict(), history, finished=finished):
+                    if warning.split(":")[0] not in warned:  # each kind of warning once
+                        warned.add(warning.split(":")[0])
+                        progress.warn(warning)
+
+        def tick() -> None:
+            trainer.elapsed_s = elapsed_before + time.perf_counter() - session_start
 
         def evaluate() -> None:
             check_parameters(trainer)  # NaN samples would fail the distances
             if main:  # the others wait in their next collective
-                write({"kind": "eval", **trainer.evaluate()})
+                tick()
+                write({"kind": "eval", **trainer.evaluate(), "elapsed_s": trainer.elapsed_s})
                 if cfg.is_image_run:
                     save_sample_grid(trainer)
 
@@ -118,6 +133,7 @@ def _train(
                 if trainer.step % cfg.eval.every == 0 or final:
                     evaluate()
                 if _checkpoint_due(trainer, final, last_save):
+                    tick()
                     save_checked(trainer)
                     last_save = time.monotonic()
             except NonFiniteLossError as error:
@@ -127,5 +143,6 @@ def _train(
                 progress.advance(trainer.step)
                 last_time, last_step = time.perf_counter(), trainer.step
         if trainer.stop_signal:
+            tick()
             save_checked(trainer)
     return not trainer.stop_signal

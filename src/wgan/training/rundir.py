@@ -183,7 +183,7 @@ def open_run(
             raise UserError(
                 f"{run_dir} is not a wgan run (no config.yaml); start one with `wgan train`"
             )
-        saved = build_config(read_yaml(config_path)).with_schedule()
+        saved = build_config(_saved_config(read_yaml(config_path))).with_schedule()
         config, note = _extended(saved, steps, schedule)
         session = config
         if inception_weights is not None:
@@ -217,6 +217,16 @@ def open_run(
 SCHEDULES = ("stretch", "keep")  # what an extension past a linear decay's end does to it
 
 
+def _saved_config(raw: dict[str, Any]) -> dict[str, Any]:
+    """A run's saved config as it was trained: runs saved before `data.standardize` existed
+    trained on their points unstandardised."""
+    for key in ("data", "data_b"):
+        section = raw.get(key)
+        if isinstance(section, dict) and "standardize" not in section:
+            raw[key] = {**section, "standardize": False}
+    return raw
+
+
 def _extended(config: Config, steps: int | None, schedule: str) -> tuple[Config, str]:
     """The config of a run continued to a total of `steps` generator steps, and a note when that
     changes its learning-rate schedule ('' when it does not)."""
@@ -245,8 +255,8 @@ def _extended(config: Config, steps: int | None, schedule: str) -> tuple[Config,
 
 def _refuse_another_config(config: Config, run_dir: Path) -> None:
     """A UserError when the run in `run_dir` was made with another config than `config`."""
-    saved = build_config(read_yaml(run_dir / "config.yaml")).with_schedule().to_dict()
-    differences = [key for key, _, _ in config_differences(saved, config.to_dict())]
+    saved = build_config(_saved_config(read_yaml(run_dir / "config.yaml"))).with_schedule()
+    differences = [key for key, _, _ in config_differences(saved.to_dict(), config.to_dict())]
     if differences:
         shown = ", ".join(differences[:5]) + (" ..." if len(differences) > 5 else "")
         raise UserError(

@@ -1,5 +1,5 @@
 """Samples of a trained generator: the fixed evaluation z, a conditional run's codes, and the
-sampling generator (the EMA copy when there is one) in eval mode."""
+sampling generator (the EMA copy when there is one) in eval mode, in the data's units."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ class Sampler:
         seed: int,
         latent_dim: int,
         device: torch.device,
+        to_data: Callable[[Tensor], Tensor] | None = None,
     ) -> None:
         self.kind = kind
+        self.to_data = to_data  # from the units the generator was trained in (None: the same)
         self.generator = generator  # the sampling generator now (the EMA copy may be swapped)
         self.seed = seed
         self.latent_dim = latent_dim
@@ -55,14 +57,15 @@ class Sampler:
     @torch.no_grad()
     def generate(self, z: Tensor, code: Code = NO_CODE) -> Tensor:
         """Samples for the latent vectors z (n, latent_dim) and, in a conditional run, their
-        codes: the sampling generator in eval mode, fp32."""
+        codes: the sampling generator in eval mode, fp32, in the data's units."""
         model = self.generator()
         was_training = model.training
         model.eval()
         try:
-            return model(self.kind.generator_input(z.to(self.device), code)).float()
+            samples = model(self.kind.generator_input(z.to(self.device), code)).float()
         finally:
             model.train(was_training)
+        return samples if self.to_data is None else self.to_data(samples)
 
     def sample(self, n: int, *, seed: int | None = None, labels: Tensor | None = None) -> Tensor:
         """n generated samples in fp32, from the sampling generator in eval mode.

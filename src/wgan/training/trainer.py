@@ -52,6 +52,7 @@ class Trainer(TrainerBase):
             seed=config.seed,
             latent_dim=config.model.latent_dim,
             device=self.device,
+            to_data=None if self.source.scaler is None else self.source.scaler.to_data,
         )
         self.evaluator = build_evaluator(
             config,
@@ -165,7 +166,10 @@ class Trainer(TrainerBase):
         return self.sampler.sample(n, seed=seed, labels=labels)
 
     def sample_critic(self) -> nn.Module | None:
-        return None if self.kind.critic_takes_labels else self.critic
+        if self.kind.critic_takes_labels:
+            return None
+        scaler = self.source.scaler
+        return self.critic if scaler is None else scaler.in_data_units(self.critic)
 
     @torch.no_grad()
     def evaluate(self, n: int | None = None, *, real: Tensor | None = None) -> dict[str, Any]:

@@ -1,0 +1,81 @@
+"""A wall-clock budget turned into a step count (`wgan train --time 60s`).
+
+The steps are resolved once, before the run starts, from a short timing of the same config on a
+throwaway trainer: its steps per second and the cost of its evaluations. The run then trains for
+that many steps, which its config.yaml records, so it stays reproducible and resumable (a budget
+read from the clock at every step would make the run's length depend on the machine's load).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from wgan.config import Config
+from wgan.errors import UserError
+
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+WARMUP_STEPS = 3  # not timed: the first steps allocate and warm the caches
+TIMING_SECONDS = 2.0  # steps are timed until this much time has passed (at least 5 steps)
+MIN_STEPS = 10
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in '90', '90s', '2m', '1.5h' (a positive number, then s, m, min or h)."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(s|m|min|h)?\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        raise UserError(f"--time expects a positive duration such as 90s, 2m or 1h, got {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2) or ""]
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    steps: int
+    steps_per_s: float  # training steps per second, measured
+    first_eval_s: float  # the first evaluation (it also computes the noise floors)
+    eval_s: float  # each later evaluation
+    timing_s: float  # what the timing itself took
+
+    def describe(self, seconds: float) -> str:
+        return (
+            f"--time {seconds:g}s: {self.steps} generator steps (measured {self.steps_per_s:.1f} "
+            f"steps/s, evaluations {self.first_eval_s:.1f} s then {self.eval_s:.1f} s each; "
+            f"the timing took {self.timing_s:.1f} s)"
+        )
+
+
+def plan_steps(config: Config, seconds: float) -> BudgetPlan:
+    """The generator steps of `config` that fit in `seconds` of wall-clock, evaluations and this
+    timing included: steps / rate + (steps / eval.every) * eval_s + first_eval_s = what is left."""
+    from wgan.training.rundir import make_trainer
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = make_trainer(config, Path(tmp), quiet=True)
+        for _ in range(WARMUP_STEPS):
+            trainer.train_step()
+        timed, began = 0, time.perf_counter()
+        while timed < 5 or time.perf_counter() - began < TIMING_SECONDS:
+            trainer.train_step()
+            timed += 1
+        rate = timed / (time.perf_counter() - began)
+        began = time.perf_counter()
+        trainer.evaluate()
+        first_eval = time.perf_counter() - began
+        began = time.perf_counter()
+        trainer.evaluate()
+        eval_s = time.perf_counter() - began
+    timing = time.perf_counter() - start
+    left = seconds - timing - first_eval
+    steps = math.floor(left / (1.0 / rate + eval_s / config.eval.every)) if left > 0 else 0
+    if steps < MIN_STEPS:
+        raise UserError(
+            f"--time {seconds:g}s leaves time for {max(steps, 0)} steps of this config "
+            f"({rate:.1f} steps/s, {first_eval + timing:.1f} s to time it and evaluate once); "
+            "give a longer budget"
+        )
+    return BudgetPlan(steps, rate, first_eval, eval_s, timing)
