@@ -71,7 +71,7 @@ def run_seed(overrides: list[str], seed: int, out: Path, *, report: bool) -> dic
         run.write_report()
     return {
         "seed": seed,
-        "generator_steps": config.steps,
+        "generator_steps": final["step"],  # the steps reached (config.steps unless stopped)
         "train_seconds": round(train_s, 1),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],

@@ -75,6 +75,7 @@ IMAGE_COLUMNS = (
     Column("W1 features (floor)", _with("w1_features", "w1_features_noise_floor", ".3f")),
     Column("classes", _count("classes_covered", "classes_total")),
     Column("confidence (real)", _with("confidence", "confidence_real", ".1%")),
+    Column("judges' worst gap", _value("judges_confidence_gap", ".3f")),
     Column("W1 pixels (floor)", _with("w1_pixels", "w1_pixels_noise_floor", ".3f")),
     Column("sliced W1", _value("sliced_w1_pixels", ".4f")),
     Column("critic W estimate", _value("critic_w_estimate", ".3f")),
