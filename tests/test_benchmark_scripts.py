@@ -162,3 +162,44 @@ def test_lipschitz_bound_script_runs_tiny(tmp_path: Path) -> None:
         assert 0 < run["largest_gradient_found"] <= run["critic_lipschitz_bound"]
         assert len(run["layer_norms"]) == 3 and run["bound_seconds_median"] > 0
     assert "| sn-exact |" in (tmp_path / "lipschitz_bound.md").read_text()
+
+
+def test_density_sets_are_fixed_finite_and_split_in_halves() -> None:
+    sets = benchmark_script("density_sets")
+    assert set(sets.TUNE) | set(sets.HELD_OUT) == set(sets.SETS)
+    assert not set(sets.TUNE) & set(sets.HELD_OUT)
+    for name in sets.SETS:
+        points = sets.density_set(name, 300).points
+        assert points.shape[0] >= 298 and np.isfinite(points).all(), name
+        np.testing.assert_array_equal(points, sets.density_set(name, 300).points)
+    assert sets.density_set("mixture-50d", 10).points.shape == (10, 50)
+    raw = sets.density_set("raw-rings", 4000).points
+    assert raw[:, 0].std() > 50 * raw[:, 1].std() and raw[:, 0].mean() > 1000
+    eight = sets.density_set("8gaussians", 4000)
+    assert eight.centres is not None and eight.centres.shape == (8, 2)
+    nearest = np.linalg.norm(eight.points[:, None] - eight.centres[None], axis=2).min(axis=1)
+    assert nearest.max() < 6 * (eight.std or 0)  # every point is drawn from one of the modes
+
+
+def test_unseen_benchmark_runs_tiny(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unseen = benchmark_script("unseen")
+    monkeypatch.setattr(unseen, "N_POINTS", 600)
+    monkeypatch.setattr(unseen, "N_EVAL", 60)
+    tiny = ["--set", "model.generator_width=16", "--set", "model.critic_width=16"]
+    tiny += ["--set", "steps=4", "--set", "eval.n=60", "--evals", "2"]
+    unseen.main(["--sets", "8gaussians,curve-5d", *tiny, "--out", str(tmp_path)])
+    runs = [json.loads(line) for line in (tmp_path / "runs.jsonl").open()]
+    assert [(r["set"], r["dim"], r["steps"]) for r in runs] == [
+        ("8gaussians", 2, 4),
+        ("curve-5d", 5, 4),
+    ]
+    for run in runs:
+        assert [c["step"] for c in run["curve"]] == [2, 4]
+        assert run["final"]["ratio"] == pytest.approx(run["final"]["w1"] / run["final"]["floor"])
+    assert runs[0]["final"]["modes_total"] == 8 and runs[1]["final"]["modes_total"] is None
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| 8gaussians | tune | 1 | 4 |" in summary and "| curve-5d | tune | 1 | 4 |" in summary
+    unseen.main(["--sets", "8gaussians", *tiny, "--out", str(tmp_path)])  # done: skipped
+    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 2
