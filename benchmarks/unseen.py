@@ -57,6 +57,7 @@ from wgan.training.trainer import Trainer
 N_POINTS = 20_000
 N_EVAL = 2000
 SAMPLE_SEEDS = (11, 12, 13, 14)
+SHOWN = 1000  # generated points kept per run for OUT/samples.png
 
 
 def set_names(text: str) -> list[str]:
@@ -152,6 +153,7 @@ def train_run(name: str, seed: int, args: argparse.Namespace, tmp: Path) -> dict
             flush=True,
         )
     final = score(trainer, name)
+    shown = trainer.sample(SHOWN, seed=SAMPLE_SEEDS[0])[:, :2].cpu().numpy()
     print(
         f"  final W1/floor {final['ratio']:.2f} modes {final['modes_covered']}/"
         f"{final['modes_total']} hq {final['high_quality']}",
@@ -169,6 +171,7 @@ def train_run(name: str, seed: int, args: argparse.Namespace, tmp: Path) -> dict
         "train_cpu_seconds": cpu_clock,
         "final": final,
         "curve": curve,
+        "samples": np.round(shown, 4).tolist(),  # the first two coordinates, for the figure
         "precision": trainer.precision,
         "load_average": [load_before, os.getloadavg()[0]],
         "machine": machine_description(torch.device("cpu")),
@@ -232,6 +235,43 @@ def summary(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def figure(runs: list[dict[str, Any]], label: str, path: Path) -> None:
+    """Generated points (blue) over held-out ones (orange) of each set, seed 0 of `label`: the
+    first two coordinates, in the data's units."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = {
+        r["set"]: r
+        for r in runs
+        if r["label"] == label
+        and r["seed"]
+        == min(q["seed"] for q in runs if q["label"] == label and q["set"] == r["set"])
+    }
+    names = [name for name in SETS if name in shown]
+    if not names:
+        return
+    cols = min(6, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3 * rows), squeeze=False)
+    for ax in axes.flat[len(names) :]:
+        ax.axis("off")
+    for ax, name in zip(axes.flat, names, strict=False):
+        real = density_set(name, N_POINTS).points[-SHOWN:, :2]  # held-out-like: same law
+        fake = np.asarray(shown[name]["samples"])
+        ax.scatter(real[:, 0], real[:, 1], s=1, c="tab:orange", alpha=0.4)
+        ax.scatter(fake[:, 0], fake[:, 1], s=1, c="tab:blue", alpha=0.4)
+        ratio = shown[name]["final"]["ratio"]
+        ax.set_title(f"{name}: W1 / floor {ratio:.2f}", fontsize=9)
+        ax.tick_params(labelsize=6)
+    fig.suptitle(f"{label}: generated (blue) over real (orange) points, seed 0", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default="tune")
@@ -255,7 +295,9 @@ def main(argv: list[str] | None = None) -> None:
                 run = train_run(name, seed, args, Path(tmp))
                 with jsonl.open("a") as f:
                     f.write(json.dumps(run) + "\n")
-                (args.out / "summary.md").write_text(summary(read_runs(jsonl)))
+                runs = read_runs(jsonl)
+                (args.out / "summary.md").write_text(summary(runs))
+                figure(runs, args.label, args.out / f"samples-{args.label}.png")
 
 
 if __name__ == "__main__":

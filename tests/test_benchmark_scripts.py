@@ -199,6 +199,7 @@ def test_unseen_benchmark_runs_tiny(
         assert [c["step"] for c in run["curve"]] == [2, 4]
         assert run["final"]["ratio"] == pytest.approx(run["final"]["w1"] / run["final"]["floor"])
     assert runs[0]["final"]["modes_total"] == 8 and runs[1]["final"]["modes_total"] is None
+    assert (tmp_path / "samples-defaults.png").is_file() and len(runs[0]["samples"]) == 1000
     summary = (tmp_path / "summary.md").read_text()
     assert "| 8gaussians | tune | 1 | 4 |" in summary and "| curve-5d | tune | 1 | 4 |" in summary
     unseen.main(["--sets", "8gaussians", *tiny, "--out", str(tmp_path)])  # done: skipped
