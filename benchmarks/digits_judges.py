@@ -12,7 +12,8 @@ The bar (issue 19): every judge's mean top-class probability on generated digits
 its value on held-out real digits, all 10 classes covered, training under 5 minutes.
 
 Results accumulate by `--label` in RESULTS/digits_judges.json; RESULTS/digits_judges.md is written
-from it (one row per variant, the mean over its seeds).
+from it (one row per variant, the mean over its seeds), with the JSON's `findings` (a list of
+lines written by hand after the runs) printed under their own heading.
 
     python benchmarks/digits_judges.py --label preset --seeds 0 1 2 --results benchmarks/results
     python benchmarks/digits_judges.py --label steps6000 --set steps=6000 --seeds 0 \\
@@ -186,6 +187,29 @@ def markdown(results: dict[str, Any]) -> str:
             f"{s['train_seconds_mean']:.0f} ({s['train_seconds_max']:.0f}) | "
             f"{'yes' if s['met'] else 'no'} |"
         )
+    lines += [
+        "",
+        "## wgan's own evaluation of the same runs",
+        "",
+        "Classifier-feature FID against its real-vs-real floor (mean ± sd over 8 pairs), "
+        "precision and density against their real-vs-real values (the training digits scored "
+        "against the held-out ones), wgan's CNN's confidence on generated / held-out digits; "
+        "first seed of each variant.",
+        "",
+        "| variant | FID (floor) | precision (real) | density (real) | coverage (real) "
+        "| own CNN confidence gen / real |",
+        "|---|---|---|---|---|---|",
+    ]
+    for v in results["variants"].values():
+        o = v["seeds"][0]["own"]
+        lines.append(
+            f"| {v['label']} | {o['fid']:.1f} ({o['fid_noise_floor']:.1f} ± "
+            f"{o['fid_noise_floor_std']:.1f}) | {o['precision']:.2f} ({o['precision_real']:.2f}) "
+            f"| {o['density']:.2f} ({o['density_real']:.2f}) | {o['coverage']:.2f} "
+            f"({o['coverage_real']:.2f}) | {o['confidence']:.3f} / {o['confidence_real']:.3f} |"
+        )
+    if results.get("findings"):
+        lines += ["", "## Findings", "", *[f"- {line}" for line in results["findings"]]]
     lines += ["", "## Variants", ""]
     for v in results["variants"].values():
         sets = " ".join(f"`{o}`" for o in v["overrides"]) or "none (the preset as shipped)"
