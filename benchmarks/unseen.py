@@ -243,13 +243,10 @@ def figure(runs: list[dict[str, Any]], label: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shown = {
-        r["set"]: r
-        for r in runs
-        if r["label"] == label
-        and r["seed"]
-        == min(q["seed"] for q in runs if q["label"] == label and q["set"] == r["set"])
-    }
+    shown: dict[str, dict[str, Any]] = {}
+    for run in sorted(runs, key=lambda r: -r["seed"]):  # the lowest seed drawn last, kept
+        if run["label"] == label and "samples" in run:
+            shown[run["set"]] = run
     names = [name for name in SETS if name in shown]
     if not names:
         return
