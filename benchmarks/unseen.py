@@ -77,7 +77,9 @@ def make_config(file: Path, seed: int, args: argparse.Namespace) -> Config:
     if args.time:
         plan = plan_steps(config, args.time)
         print("  " + plan.describe(args.time), flush=True)
-        config = load_config(None, [*args.set, *data], seed=seed, device="cpu", steps=plan.steps)
+        config = load_config(
+            None, [*args.set, *data], seed=seed, device="cpu", name=file.stem, steps=plan.steps
+        )
     return config
 
 

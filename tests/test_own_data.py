@@ -29,7 +29,9 @@ def test_a_run_on_a_file_is_named_after_it_and_warns_when_far_from_the_data(
     report = (out / "report.md").read_text()
     assert report.startswith("# prices-wgan-gp")
     # Six steps end far above the noise floor: the log and the report say so, with advice.
-    assert "wgan: warning: W1 ended at" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "wgan: warning: W1 ended at" in err
+    assert "wgan: note: 400 training points: the defaults were chosen on 16 000" in err
     assert "## Warnings" in report and "times its noise floor" in report
     records = [json.loads(line) for line in (out / "metrics.jsonl").open()]
     seconds = [r["elapsed_s"] for r in records if r["kind"] == "eval"]

@@ -17,6 +17,8 @@ from typing import Any
 from wgan import distributed
 from wgan.atomic import write_atomically
 from wgan.config import Config, build_config, read_yaml, save_config
+from wgan.data.notes import point_notes
+from wgan.data.sources import DataSource, TensorSource
 from wgan.errors import UserError
 from wgan.reporting.image_figures import GRID_SIZE, save_image_grid
 from wgan.reporting.tensorboard import TENSORBOARD_DIR, check_logger
@@ -141,6 +143,9 @@ def start_run(
         trainer = make_trainer(config, run_dir, quiet=quiet)  # checks the data before writing
         if distributed.is_main():
             trainer.lock.acquire()  # before a file of a live run could be touched
+            if not quiet:
+                for note in data_notes(trainer.source):
+                    print(f"wgan: note: {note}", file=sys.stderr)
     if distributed.is_main():
         for name in existing:
             target = run_dir / name
@@ -215,6 +220,13 @@ def open_run(
 
 
 SCHEDULES = ("stretch", "keep")  # what an extension past a linear decay's end does to it
+
+
+def data_notes(source: DataSource) -> list[str]:
+    """The notes of `wgan.data.notes` on a points file's training split (none for other data)."""
+    if not isinstance(source, TensorSource):
+        return []
+    return point_notes(source.train_data, len(source.holdout_data))
 
 
 def _saved_config(raw: dict[str, Any]) -> dict[str, Any]:
