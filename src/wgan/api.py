@@ -184,7 +184,9 @@ class Run:
         generated and n held-out real points, ``w1_noise_floor`` the W1 between two real sets
         of that size (what a perfect generator would score; the mean over 8 pairs, with
         ``w1_noise_floor_std`` their standard deviation), ``critic_w_estimate`` is
-        mean f(real) - mean f(generated) on them, ``critic_lipschitz_bound`` an upper bound on
+        mean f(real) - mean f(generated) on them (on standardised points, data.standardize,
+        read against ``w1_standardized``, the exact W1 of the same sets standardised; null
+        otherwise), ``critic_lipschitz_bound`` an upper bound on
         the critic's Lipschitz constant (null where none exists), and ``modes_covered``,
         ``modes_total``, ``high_quality`` (share of samples within 3 standard deviations of a
         mode) are null for data without known modes; ``precision``, ``recall``, ``density`` and
