@@ -208,7 +208,7 @@ _JUDGES: dict[str, Judges] = {}  # fitted judges by training-split fingerprint, 
 def cached_judges(train: ImageSplit) -> Judges | None:
     """The outside judges of a labelled training split, fitted at the first call (at most
     `judges.MAX_TRAIN` images, a seeded subsample beyond); None for a split too small to fit
-    them (under 5 images of some class). About 2 s on the 1438 training digits at 8x8, one
+    them (under 5 images of some class). 2 to 4 s on the 1438 training digits at 8x8, one
     CPU thread."""
     import numpy as np
 
