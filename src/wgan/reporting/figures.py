@@ -131,6 +131,7 @@ def _seconds_axis(ax: Axes, evals: list[dict[str, Any]]) -> None:
     seconds = np.array([r["elapsed_s"] for r in timed], dtype=float)
     if np.any(np.diff(steps) <= 0) or np.any(np.diff(seconds) <= 0):
         return  # a rollback or a restart re-evaluated a step: no single clock to read
+
     def to_seconds(x: Any) -> Any:
         return np.interp(x, steps, seconds)
 
