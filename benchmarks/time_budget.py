@@ -40,12 +40,14 @@ from wgan.training.loop import train_until
 from wgan.training.rundir import start_run
 
 
-def one_run(preset: str, budget: float, seed: int) -> dict[str, Any]:
-    config = load_config(preset, seed=seed, device="cpu")
+def one_run(preset: str, budget: float, seed: int, overrides: list[str]) -> dict[str, Any]:
+    config = load_config(preset, overrides, seed=seed, device="cpu")
     load_before = os.getloadavg()[0]
     cpu_start, start = time.process_time(), time.perf_counter()
     plan = plan_steps(config, budget)
-    config = load_config(preset, seed=seed, device="cpu", steps=plan.steps, time_budget_s=budget)
+    config = load_config(
+        preset, overrides, seed=seed, device="cpu", steps=plan.steps, time_budget_s=budget
+    )
     with tempfile.TemporaryDirectory() as tmp:
         trainer = start_run(config, Path(tmp) / "run", quiet=True)
         train_until(trainer, config.steps)
@@ -62,6 +64,7 @@ def one_run(preset: str, budget: float, seed: int) -> dict[str, Any]:
         "preset": preset,
         "budget_seconds": budget,
         "seed": seed,
+        "overrides": overrides,
         "steps": plan.steps,
         "plan": {
             "steps_per_s": plan.steps_per_s,
@@ -95,14 +98,16 @@ def summary(runs: list[dict[str, Any]]) -> str:
     ]
     for r in runs:
         f = r["final"]
+        preset = r["preset"] + "".join(f" --set {o}" for o in r.get("overrides", []))
         lines.append(
-            f"| {r['preset']} | {r['budget_seconds']:g} s | {r['seed']} | {r['steps']} | "
+            f"| {preset} | {r['budget_seconds']:g} s | {r['seed']} | {r['steps']} | "
             f"{r['wall_seconds']:.0f} | {r['load_average'][0]:.1f} | {f['ratio']:.2f} | "
             f"{f['modes_covered']}/{f['modes_total']} | {f['high_quality']:.3f} |"
         )
     groups: dict[tuple[str, float], list[dict[str, Any]]] = {}
     for r in runs:
-        groups.setdefault((r["preset"], r["budget_seconds"]), []).append(r)
+        preset = r["preset"] + "".join(f" --set {o}" for o in r.get("overrides", []))
+        groups.setdefault((preset, r["budget_seconds"]), []).append(r)
     lines += [
         "",
         "| preset | --time | seeds | W1 / floor (mean, worst) | modes (fewest) | hq (mean, worst) |",
@@ -124,6 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", default="8gaussians-wgan-gp:60,25gaussians-wgan-gp:120")
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/time_budget"))
     args = parser.parse_args(argv)
@@ -133,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     for item in args.runs.split(","):
         preset, budget = item.rsplit(":", 1)
         for seed in (int(s) for s in args.seeds.split(",")):
-            run = one_run(preset, float(budget), seed)
+            run = one_run(preset, float(budget), seed, args.set)
             with jsonl.open("a") as f:
                 f.write(json.dumps(run) + "\n")
             runs = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
