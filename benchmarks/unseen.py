@@ -259,7 +259,8 @@ def figure(runs: list[dict[str, Any]], label: str, path: Path) -> None:
         ax.axis("off")
     for ax, name in zip(axes.flat, names, strict=False):
         points = density_set(name, N_POINTS).points
-        real = points[np.random.default_rng(0).choice(len(points), SHOWN, replace=False), :2]
+        rows = np.random.default_rng(0).choice(len(points), min(SHOWN, len(points)), replace=False)
+        real = points[rows, :2]
         fake = np.asarray(shown[name]["samples"])
         ax.scatter(real[:, 0], real[:, 1], s=1, c="tab:orange", alpha=0.4)
         ax.scatter(fake[:, 0], fake[:, 1], s=1, c="tab:blue", alpha=0.4)

@@ -15,8 +15,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from wgan.evaluation.diagnosis import diagnose
 from wgan.lipschitz import PENALTY_METHODS
+from wgan.reporting.diagnosis import diagnose
 from wgan.reporting.files import save_figure, write_markdown
 from wgan.reporting.tables import columns_of, markdown_table
 
@@ -164,7 +164,7 @@ def write_report(
 ) -> Path:
     """report.png (samples with critic contours; W curves; precision, recall, density and
     coverage) and report.md (the evaluations of `records`, the run's metrics.jsonl), with the
-    warnings of `wgan.evaluation.diagnosis` beneath both.
+    warnings of `wgan.reporting.diagnosis` beneath both.
 
     Without `critic` (a cGAN's critic needs a label) the samples are drawn without contours.
     """

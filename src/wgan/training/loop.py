@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wgan import distributed
-from wgan.evaluation.diagnosis import diagnose
+from wgan.reporting.diagnosis import diagnose
 from wgan.reporting.progress import TrainingProgress
 from wgan.reporting.tensorboard import open_logger
 from wgan.training.guard import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wgan.config import load_config
-from wgan.evaluation.diagnosis import diagnose
+from wgan.reporting.diagnosis import diagnose
 
 CONFIG = load_config(None).to_dict()
 
