@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -38,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from wgan.api import Run
 from wgan.config import load_config
+from wgan.demos.bench import machine_description
 from wgan.metrics.judges import JUDGE_NAMES
 from wgan.training.rundir import start_run
 
@@ -49,13 +49,6 @@ OWN_KEYS = (
     "w1_features_noise_floor", "w1_features_noise_floor_std", "classes_covered", "confidence",
     "confidence_real", "judges_confidence_gap", "judges_classes_covered",
 )  # fmt: skip
-
-
-def _cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def run_seed(overrides: list[str], seed: int, out: Path, *, report: bool) -> dict[str, Any]:
@@ -144,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         path = args.results / "digits_judges.json"
         results = json.loads(path.read_text()) if path.exists() else {"variants": {}}
         results |= {
-            "machine": f"{_cpu_name()}, {os.cpu_count()} cores (shared)",
+            "machine": machine_description(torch.device("cpu")),
             "torch": torch.__version__,
         }
         results["variants"][args.label] = variant

@@ -31,10 +31,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from alg1 import git_state
-from unseen import score
+from unseen import provenance, score
 from wgan.config import load_config
-from wgan.demos.bench import machine_description
 from wgan.training.budget import plan_steps
 from wgan.training.loop import train_until
 from wgan.training.rundir import start_run
@@ -75,12 +73,7 @@ def one_run(preset: str, budget: float, seed: int, overrides: list[str]) -> dict
         "wall_seconds": wall,
         "cpu_seconds": cpu,
         "final": final,
-        "load_average": [load_before, os.getloadavg()[0]],
-        "machine": machine_description(torch.device("cpu")),
-        "threads": torch.get_num_threads(),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "git": git_state(),
-        "config": config.to_dict(),
+        **provenance(config, load_before),
     }
 
 

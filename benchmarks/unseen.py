@@ -175,6 +175,14 @@ def train_run(name: str, seed: int, args: argparse.Namespace, tmp: Path) -> dict
         "curve": curve,
         "samples": np.round(shown, 4).tolist(),  # the first two coordinates, for the figure
         "precision": trainer.precision,
+        **provenance(config, load_before),
+    }
+
+
+def provenance(config: Config, load_before: float) -> dict[str, Any]:
+    """Where and how a run ran: load at its start and end, machine, threads, time, commit,
+    and its whole config."""
+    return {
         "load_average": [load_before, os.getloadavg()[0]],
         "machine": machine_description(torch.device("cpu")),
         "threads": torch.get_num_threads(),
