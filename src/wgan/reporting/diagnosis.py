@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 FAR_ABOVE_FLOOR = 1.5  # W1 / noise floor beyond which a run has not reached the data
-BLIND_FRACTION = 0.25  # a critic estimate below this share of the exact W1 is blind
+BLIND_FRACTION = 0.1  # a critic estimate below this share of the exact W1 is blind
 STALLED_GAIN = 0.1  # a second half that lowers W1 / floor by less than this share has stalled
 
 
