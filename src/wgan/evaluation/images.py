@@ -212,18 +212,16 @@ def cached_judges(train: ImageSplit) -> Judges | None:
     CPU thread."""
     import numpy as np
 
-    from wgan.metrics.judges import MAX_TRAIN, fit_judges
+    from wgan.metrics.judges import fit_judges, training_index
 
     labels = train.labels
     if labels is None or len(labels) == 0 or np.bincount(labels).min() < JUDGE_MIN_PER_CLASS:
         return None
     key = train.fingerprint()
     if key not in _JUDGES:
-        index = np.arange(len(train))
-        if len(index) > MAX_TRAIN:
-            rng = np.random.default_rng(JUDGE_TRAIN_SEED)
-            index = np.sort(rng.choice(len(index), MAX_TRAIN, replace=False))
-        _JUDGES[key] = fit_judges(train.take(index), labels[index])
+        # Only the images fitted on are converted: the subsample fit_judges would take itself.
+        index = training_index(len(train), JUDGE_TRAIN_SEED)
+        _JUDGES[key] = fit_judges(train.take(index), labels[index], seed=JUDGE_TRAIN_SEED)
     return _JUDGES[key]
 
 

@@ -72,6 +72,14 @@ def _flat(images: Any) -> npt.NDArray[np.float64]:
     return array.reshape(len(array), -1).astype(np.float64)
 
 
+def training_index(n: int, seed: int) -> npt.NDArray[np.int64]:
+    """The positions of the training images the judges are fitted on: all n, or a seeded sorted
+    subsample of `MAX_TRAIN` of them."""
+    if n <= MAX_TRAIN:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, MAX_TRAIN, replace=False))
+
+
 def fit_judges(
     images: Any,
     labels: npt.ArrayLike,
@@ -100,9 +108,8 @@ def fit_judges(
         raise ValueError("labels must be non-negative class indices")
     if not np.isfinite(x).all():
         raise ValueError("images must be finite")
-    if len(x) > MAX_TRAIN:
-        keep = np.sort(np.random.default_rng(seed).choice(len(x), MAX_TRAIN, replace=False))
-        x, y = x[keep], y[keep]
+    keep = training_index(len(x), seed)
+    x, y = x[keep], y[keep]
     models, seconds = {}, {}
     for name in names:
         start = time.perf_counter()
