@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +65,7 @@ def one_run(preset: str, budget: float, seed: int, overrides: list[str]) -> dict
         "seed": seed,
         "overrides": overrides,
         "steps": plan.steps,
-        "plan": {
-            "steps_per_s": plan.steps_per_s,
-            "first_eval_s": plan.first_eval_s,
-            "eval_s": plan.eval_s,
-            "timing_s": plan.timing_s,
-        },
+        "plan": asdict(plan.timing),
         "wall_seconds": wall,
         "cpu_seconds": cpu,
         "final": final,

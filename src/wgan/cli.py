@@ -181,7 +181,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise UserError(f"-n must be at least 1, got {args.n}")
     run = load_run(args.run_dir)
-    samples = run.sample(args.n, seed=args.seed, label=args.label)
+    samples = run.sample(args.n, seed=args.seed, label=args.label, truncation=args.truncation)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
         np.save(args.output, samples)
@@ -391,6 +391,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             datasets=args.datasets,
             seeds=args.seeds,
             steps=args.steps,
+            budget_s=args.budget_s,
+            protocol=args.protocol,
             overrides=args.set or [],
             device=args.device,
             jobs=args.jobs,
@@ -418,34 +420,57 @@ def _seed_list(text: str) -> list[int]:
 def _add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from wgan.config import TOY_DATASETS
     from wgan.demos.compare import DEFAULT_METHODS, DEFAULT_OUT, EVAL_N
+    from wgan.demos.protocols import PROTOCOLS
 
     compare = sub.add_parser(
         "compare",
         help="train GAN methods on the toy data over seeds and rank them",
         description="Train each method on each data set (the preset DATASET-METHOD) for each seed, "
-        "evaluate on 2500 held-out samples (exact W1 and its noise floor, modes, high-quality "
-        "share) and write compare.md, compare.json and compare.png.",
+        "evaluate on 2500 held-out samples (exact W1 and its noise floor, precision and recall, "
+        "modes, high-quality share, reverse KL) six times along the run, and write compare.md, "
+        "compare.json, compare.png and curves.png. --budget-s gives every method the same "
+        "wall-clock time; --protocol runs a published toy protocol beside its paper's table.",
+    )
+    compare.add_argument(
+        "--protocol",
+        choices=tuple(PROTOCOLS),
+        default=None,
+        help="a published protocol: its 2D-ring and 2D-grid, networks, batch, steps, 10 trials "
+        "and metrics; its default methods are the presets ring-M and grid-M (default: none)",
     )
     compare.add_argument(
         "--methods",
         type=_comma_list,
-        default=list(DEFAULT_METHODS),
-        help=f"comma-separated methods (default: {','.join(DEFAULT_METHODS)})",
+        default=None,
+        help=f"comma-separated methods (default: {','.join(DEFAULT_METHODS)}; "
+        "with --protocol: nsgan,wgan-gp)",
     )
     compare.add_argument(
         "--datasets",
         type=_comma_list,
-        default=list(TOY_DATASETS),
-        help=f"comma-separated data sets (default: {','.join(TOY_DATASETS)})",
+        default=None,
+        help=f"comma-separated data sets (default: {','.join(TOY_DATASETS)}; "
+        "with --protocol: ring,grid)",
     )
     compare.add_argument(
-        "--seeds", type=_seed_list, default=[0, 1, 2], help="comma-separated seeds (default: 0,1,2)"
+        "--seeds",
+        type=_seed_list,
+        default=None,
+        help="comma-separated seeds (default: 0,1,2; with --protocol: 0 to 9, its trials)",
     )
     compare.add_argument(
         "--steps",
         type=int,
         default=None,
-        help="generator steps of every run (default: each preset's)",
+        help="generator steps of every run (default: each preset's, or the protocol's)",
+    )
+    compare.add_argument(
+        "--budget-s",
+        type=float,
+        default=None,
+        metavar="T",
+        help="train every run for T wall-clock seconds (evaluations included); the steps that "
+        "fit are timed per run and recorded (instead of --steps; default: none)",
     )
     compare.add_argument(
         "--set",
@@ -468,8 +493,8 @@ def _add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     compare.add_argument(
         "--eval-n",
         type=int,
-        default=EVAL_N,
-        help=f"samples per side of the final evaluation (default: {EVAL_N}, as in the papers)",
+        default=None,
+        help=f"samples per side of the evaluations (default: {EVAL_N}, as in the papers)",
     )
     compare.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default: {DEFAULT_OUT})"
@@ -615,6 +640,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="cgan and acgan runs: generate class K; infogan runs: categorical code K "
         "(default: drawn, classes with their shares in the data, codes uniformly)",
+    )
+    sample.add_argument(
+        "--truncation",
+        type=float,
+        default=None,
+        metavar="T",
+        help="draw z from the normal truncated at +-T, T > 0 (BigGAN's truncation trick: "
+        "smaller T, more typical and less varied samples; default: no truncation)",
     )
     sample.set_defaults(func=_cmd_sample)
 

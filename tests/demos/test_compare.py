@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
+from conftest import tiny_config
 from wgan.cli import main
-from wgan.demos.compare import markdown, summarise
+from wgan.demos.compare import CompareRequest, fit_budget, markdown, plan, summarise
+from wgan.errors import UserError
+from wgan.training.budget import Timing
 
 
 def test_compare_writes_table_json_and_figure(
@@ -37,9 +40,17 @@ def test_compare_writes_table_json_and_figure(
         assert run["steps"] == 2 and run["error"] is None
         assert run["w1"] > run["w1_noise_floor"] > 0
         assert (run["modes_total"] == 8) == (run["dataset"] == "8gaussians")
+        assert (run["reverse_kl"] is None) == (
+            run["dataset"] == "swissroll" or not run["high_quality"]
+        )
+        # The curve: step 0 and the end (2 steps leave no room for the others), with times.
+        assert [point["step"] for point in run["curve"]] == [0, 1, 2]
+        assert run["curve"][-1]["w1"] == run["w1"]
+        assert run["curve"][-1]["elapsed_s"] > run["curve"][0]["elapsed_s"]
     table = (out / "compare.md").read_text()
     assert "## 8gaussians" in table and "## swissroll" in table and "| nsgan | 2 |" in table
     assert (out / "compare.png").stat().st_size > 10_000
+    assert (out / "curves.png").stat().st_size > 10_000
     assert (out / "runs" / "swissroll-nsgan-s1" / "samples.npy").exists()
     assert "[8/8]" in capsys.readouterr().out
     # The same command again reuses every finished run instead of training it again.
@@ -61,12 +72,12 @@ def _record(
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         "method": method, "dataset": "25gaussians", "seed": seed, "steps": 10, "error": error,
-        "train_seconds": 2.0 * (seed + 1),
+        "train_seconds": 2.0 * (seed + 1), "budget_s": None,
     }  # fmt: skip
     if error is None:
         record |= {
             "w1": w1, "w1_noise_floor": 0.05, "modes_covered": modes, "modes_total": 25,
-            "high_quality": quality,
+            "high_quality": quality, "precision": 0.5, "recall": 0.25, "reverse_kl": 0.1,
         }  # fmt: skip
     return record
 
@@ -99,12 +110,71 @@ def test_summary_averages_seeds_and_ranks_by_w1() -> None:
         "machine": {"cpu": "x", "cpus": 2, "gpu": None, "python": "3", "torch": "2"},
         "eval_n": 2500, "command": "wgan compare", "date": "today", "total_seconds": 60.0,
         "load_average_at_end": [1.0], "n_seeds": 2, "seeds": [0, 1], "train_seconds_sum": 12.0,
+        "protocol": None, "steps": 10, "budget_s": None, "datasets": ["25gaussians"],
     }  # fmt: skip
     header["machine"]["load_average"] = [1.0]
     text = markdown(rows, header)
-    assert "| b (1 of 2 diverged) | 10 | 0.1000 | 0.0500 | 25.0/25 | 90.0% |" in text  # one run
+    one_run = (
+        "| b (1 of 2 diverged) | 10 | 0.1000 | 0.0500 | 0.50 | 0.25 | 25.0/25 | 90.0% | 0.10 |"
+    )
+    assert one_run in text
     assert "| c (1 of 1 diverged) | 10 | diverged |" in text
     assert (
-        "| a | 10 | 0.4000 ± 1.2706 | 0.0500 | 21.0/25 ± 12.7 [20-22] | 60.0% ± 127.1% (50.0%) |"
-        in text
+        "| a | 10 | 0.4000 ± 1.2706 | 0.0500 | 0.50 | 0.25 | 21.0/25 ± 12.7 [20-22] | "
+        "60.0% ± 127.1% (50.0%) | 0.10 |" in text
     )
+    assert "each for 10 generator steps" in text and "Published toy numbers" in text
+
+
+def test_a_budget_is_filled_by_the_steps_its_timing_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 100 steps/s, a first evaluation of 1 s and 0.5 s for each of the 5 others: 10 s leave
+    # 10 - 1 - 2.5 = 6.5 s of steps, 650 of them, evaluated every 130.
+    monkeypatch.setattr("wgan.training.budget.measure", lambda config: Timing(100.0, 1.0, 0.5, 3.0))
+    config = fit_budget(tiny_config(), 10.0)
+    assert (config.steps, config.eval.every, config.time_budget_s) == (650, 130, 10.0)
+    assert config.checkpoint.every == 650
+    monkeypatch.setattr("wgan.training.budget.measure", lambda config: Timing(1.0, 1.0, 0.5, 3.0))
+    with pytest.raises(UserError, match="--budget-s 10 leaves 6 steps"):
+        fit_budget(tiny_config(), 10.0)
+
+
+def test_runs_off_budget_are_counted() -> None:
+    records = [_record("a", s, 0.1, 25, 0.9) | {"budget_s": 10.0} for s in range(3)]
+    records[0]["train_seconds"], records[1]["train_seconds"] = 10.9, 11.6  # within 15%, not
+    records[2]["train_seconds"] = 8.0
+    assert summarise(records)[0]["off_budget"] == 2
+
+
+def test_a_protocol_fixes_data_networks_and_trials() -> None:
+    request = CompareRequest(
+        protocol="pacgan", methods=["wgan-gp"], overrides=["batch_size=64", "model.critic_maxout=2"]
+    )
+    jobs = plan(request)
+    assert len(jobs) == 20  # ring and grid, 10 trials
+    grid = next(job for job in jobs if job.dataset == "grid")
+    c = grid.config
+    assert (c.data.name, c.batch_size, c.steps, c.eval.n) == ("grid", 100, 400_000, 2500)
+    m = c.model
+    assert (m.generator_width, m.generator_depth, m.generator_norm) == (400, 4, "batchnorm")
+    assert (m.critic_width, m.critic_depth, m.critic_maxout, m.init_std) == (200, 3, 5, 0.02)
+    assert c.lipschitz.method == "gp"  # the method's own choice stays
+    assert {job.seed for job in jobs} == set(range(10))
+
+
+def test_a_short_protocol_run_stands_beside_the_papers_rows(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    argv = ["compare", "--protocol", "pacgan", "--methods", "nsgan", "--datasets", "grid",
+            "--seeds", "0", "--steps", "3", "--eval-n", "50", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    record = json.loads((out / "compare.json").read_text())["runs"][0]
+    assert record["modes_total"] == 25 and record["steps"] == 3
+    assert set(record) >= {"modes_covered", "high_quality", "reverse_kl", "train_seconds"}
+    table = (out / "compare.md").read_text()
+    assert "| PacGAN4 | 24.8 | 93.6% | 0.04 | PacGAN (Lin et al. 2018), Table 1 |" in table
+    assert "| wgan nsgan (3 steps) |" in table
+    assert "shorter than the protocol's 400000 steps" in table
+
+
+def test_unknown_protocol_data_sets_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "--protocol", "veegan", "--datasets", "8gaussians"]) == 2
+    assert "the veegan protocol has ring, grid" in capsys.readouterr().err

@@ -32,12 +32,8 @@ def test_the_steps_fill_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     config = tiny_config(eval={"every": 50, "n": 100})
     plan = plan_steps(config, 20.0)
     # The plan's own arithmetic: training, evaluations and the timing fill the 20 s.
-    spent = (
-        plan.timing_s
-        + plan.first_eval_s
-        + plan.steps / plan.steps_per_s
-        + plan.steps / 50 * plan.eval_s
-    )
+    t = plan.timing
+    spent = t.timing_s + t.first_eval_s + plan.steps / t.steps_per_s + plan.steps / 50 * t.eval_s
     assert spent == pytest.approx(20.0, abs=0.5)
     assert plan.steps > 100  # a tiny config makes hundreds of steps a second
 
@@ -69,7 +65,7 @@ def test_train_time_records_the_steps_and_the_budget(
 
 def _fixed_plan(config: object, seconds: float) -> budget.BudgetPlan:
     assert seconds == 60.0
-    return budget.BudgetPlan(8, 100.0, 0.1, 0.1, 0.1)
+    return budget.BudgetPlan(8, budget.Timing(100.0, 0.1, 0.1, 0.1))
 
 
 def _no_plan(config: object, seconds: float) -> budget.BudgetPlan:

@@ -38,6 +38,7 @@ from wgan.config.sections import (
     ModelConfig,
     NonFiniteConfig,
     OptimizerConfig,
+    SGANConfig,
     StabilizerConfig,
     _Section,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "ModelConfig",
     "NonFiniteConfig",
     "OptimizerConfig",
+    "SGANConfig",
     "StabilizerConfig",
     "build_config",
     "load_config",
@@ -102,8 +104,12 @@ class Config(_Section):
     ema_decay: float | None = Field(None, ge=0.0, lt=1.0)  # EMA of the generator's weights
     # What is trained: an unconditional GAN; cgan (labels into generator and critic); acgan (an
     # auxiliary classifier head); infogan (latent codes and Q); cyclegan (unpaired translation
-    # between data and data_b). Each works with every `loss` but ebgan.
-    gan: Literal["unconditional", "cgan", "acgan", "infogan", "cyclegan"] = "unconditional"
+    # between data and data_b); sgan (semi-supervised: a critic of K class logits trained on
+    # data.labelled labelled examples and the unlabelled rest, loss minimax, feature matching).
+    # Each but sgan works with every `loss` but ebgan.
+    gan: Literal["unconditional", "cgan", "acgan", "infogan", "cyclegan", "sgan"] = (
+        "unconditional"
+    )
     data: DataConfig = DataConfig()
     data_b: DataConfig | None = None  # cyclegan: the second domain
     model: ModelConfig = ModelConfig()
@@ -113,6 +119,7 @@ class Config(_Section):
     cgan: CGANConfig = CGANConfig()
     acgan: ACGANConfig = ACGANConfig()
     infogan: InfoGANConfig = InfoGANConfig()
+    sgan: SGANConfig = SGANConfig()
     cyclegan: CycleGANConfig = CycleGANConfig()
     optimizer: OptimizerConfig = OptimizerConfig()
     eval: EvalConfig = EvalConfig()
@@ -131,13 +138,15 @@ class Config(_Section):
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Config:
+        self._check_semi_supervised()
         data, model = self.data, self.model
         if data.name in ("points", "images") and not data.path:
             raise ValueError(f"data.name '{data.name}' needs data.path (or --data PATH)")
         images = data.name in IMAGE_DATASETS
         if images and model.arch not in CONV_ARCHS:
             raise ValueError(
-                f"model.arch '{model.arch}' is for points; image data needs 'dcgan' or 'resnet'"
+                f"model.arch '{model.arch}' is for points; image data needs 'dcgan', 'resnet' or "
+                "'biggan'"
             )
         if not images and model.arch in CONV_ARCHS:
             raise ValueError(
@@ -145,10 +154,27 @@ class Config(_Section):
             )
         if not images and (data.resolution is not None or data.channels is not None):
             raise ValueError("data.resolution and data.channels apply to image data only")
+        if data.stack != 1 and (not images or data.channels == 1):
+            raise ValueError(
+                "data.stack stacks grey images as the channels of colour ones: it needs image "
+                "data and data.channels unset or 3"
+            )
+        if data.stack != 1 and self.gan != "unconditional":
+            raise ValueError(
+                f"data.stack applies to unconditional runs (gan 'unconditional'), not '{self.gan}'"
+            )
         if model.arch == "mlp" and model.critic_norm != "none":
-            raise ValueError("model.critic_norm applies to the dcgan and resnet critics only")
+            raise ValueError("model.critic_norm applies to the image critics only")
+        mlp_only = {
+            "critic_maxout": model.critic_maxout > 1,
+            "generator_norm": model.generator_norm != "none",
+            "init_std": model.init_std is not None,
+        }
+        if model.arch != "mlp" and any(mlp_only.values()):
+            used = ", ".join(f"model.{k}" for k, v in mlp_only.items() if v)
+            raise ValueError(f"{used} apply to the mlp networks only (model.arch '{model.arch}')")
         if self.channels_last and model.arch not in CONV_ARCHS:
-            raise ValueError("channels_last applies to the dcgan and resnet models only")
+            raise ValueError("channels_last applies to the image models only")
         if model.critic_norm == "batchnorm" and self.lipschitz.method.startswith("gp"):
             raise ValueError(
                 "model.critic_norm 'batchnorm' cannot be used with a gradient penalty: the "
@@ -201,7 +227,9 @@ class Config(_Section):
                 )
                 + "; use minimax, nonsaturating, hinge or lsgan"
             )
-        needs_mlp = minibatch or self.loss == "ebgan" or self.stabilizers.feature_matching
+        # (sgan's feature matching is on any critic's features: its critic has K class logits.)
+        matching = self.stabilizers.feature_matching and self.gan != "sgan"
+        needs_mlp = minibatch or self.loss == "ebgan" or matching
         if needs_mlp and self.model.arch != "mlp":
             raise ValueError(
                 "loss 'ebgan', stabilizers.minibatch and stabilizers.feature_matching need the "
@@ -273,6 +301,8 @@ class Config(_Section):
                 f"'{gan}'"
             )
         stabilizers = self.stabilizers
+        if gan == "sgan":
+            return  # checked by _check_semi_supervised
         if self.loss == "ebgan" or stabilizers.minibatch.kernels or stabilizers.feature_matching:
             raise ValueError(
                 f"gan '{gan}' cannot be combined with loss 'ebgan', stabilizers.minibatch or "
@@ -308,6 +338,51 @@ class Config(_Section):
             if data_b.name not in IMAGE_DATASETS and (data_b.resolution or data_b.channels):
                 raise ValueError("data_b.resolution and data_b.channels apply to image data only")
 
+    def _check_semi_supervised(self) -> None:
+        """gan 'sgan' and data.labelled go together, on data with a finite labelled training
+        split, with Salimans et al.'s (2016) loss and generator objective."""
+        labelled, gan = self.data.labelled, self.gan
+        if self.data_b is not None and self.data_b.labelled is not None:
+            raise ValueError("data_b.labelled: labelled examples are for gan 'sgan'; remove it")
+        if gan != "sgan":
+            if labelled is not None:
+                raise ValueError(
+                    f"data.labelled is for gan 'sgan' (semi-supervised), not '{gan}'; remove it "
+                    "or set gan to sgan"
+                )
+            return
+        if labelled is None:
+            raise ValueError(
+                "gan 'sgan' needs data.labelled, how many training examples keep their labels "
+                "(e.g. --set data.labelled=100)"
+            )
+        if self.data.name in TOY_DATASETS:
+            raise ValueError(
+                f"data.labelled picks examples of a finite training split, and '{self.data.name}' "
+                "is sampled afresh each batch; use digits, labelled image files or a .csv of "
+                "points with a 'label' column"
+            )
+        if self.data.name == "digits" and labelled < 10:
+            raise ValueError(
+                f"data.labelled {labelled} is fewer than the digits' 10 classes; give at least "
+                "one labelled example per class"
+            )
+        if self.loss != "minimax":
+            raise ValueError(
+                f"gan 'sgan' trains its critic with the minimax loss on log Z, the logit of "
+                f"D(x) = Z / (Z + 1) (Salimans et al. 2016), not '{self.loss}'; set loss to minimax"
+            )
+        if not self.stabilizers.feature_matching:
+            raise ValueError(
+                "gan 'sgan' trains its generator by feature matching (Salimans et al. 2016); set "
+                "stabilizers.feature_matching to true"
+            )
+        if self.stabilizers.minibatch.kernels:
+            raise ValueError(
+                "gan 'sgan' classifies each sample alone, and stabilizers.minibatch makes its "
+                "outputs depend on the batch; set stabilizers.minibatch.kernels to 0"
+            )
+
     @property
     def is_image_run(self) -> bool:
         return self.data.name in IMAGE_DATASETS
@@ -327,6 +402,8 @@ class Config(_Section):
         # fingerprint they had before these options existed.
         if self.loss == "ebgan":
             shape_keys["ebgan_code_dim"] = self.ebgan.code_dim
+        if self.data.stack != 1:
+            shape_keys["stack"] = self.data.stack
         if self.lipschitz.method == "sn":
             shape_keys["spectral_norm"] = True
         if self.lipschitz.sn_norm != "reshaped":

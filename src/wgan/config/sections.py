@@ -9,8 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 TOY_DATASETS = ("8gaussians", "25gaussians", "swissroll")
+# The 2D-ring and 2D-grid of the mode-collapse papers at their own scale (`wgan compare --protocol`).
+PROTOCOL_DATASETS = ("ring", "grid")
 IMAGE_DATASETS = ("digits", "images")
-CONV_ARCHS = ("dcgan", "resnet")
+CONV_ARCHS = ("dcgan", "resnet", "biggan")
 
 
 class _Section(BaseModel):
@@ -18,12 +20,12 @@ class _Section(BaseModel):
 
 
 class DataConfig(_Section):
-    # A built-in toy distribution; "points" for a user's file of (n, d) points (.npy or .csv);
+    # A built-in toy distribution (ring and grid: the VEEGAN/PacGAN mixtures, unscaled); "points" for a user's file of (n, d) points (.npy or .csv);
     # "digits" for scikit-learn's 8x8 digits (built in); "images" for a user's image data at
     # `path` (MNIST IDX, CIFAR-10 python batches, a folder of PNG/JPEG, an .npy array).
-    name: Literal["8gaussians", "25gaussians", "swissroll", "points", "digits", "images"] = (
-        "8gaussians"
-    )
+    name: Literal[
+        "8gaussians", "25gaussians", "swissroll", "ring", "grid", "points", "digits", "images"
+    ] = "8gaussians"
     path: str | None = None  # the data file or directory, for "points" and "images"
     holdout_fraction: float = Field(0.2, gt=0.0, lt=1.0)  # share kept out for evaluation
     # A points file: train on each column standardised (mean 0, standard deviation 1 on the
@@ -35,14 +37,21 @@ class DataConfig(_Section):
     # (1 grey, 3 RGB; None: the data's own). Other sizes are centre-cropped and resized.
     resolution: int | None = Field(None, ge=4, le=1024)
     channels: Literal[1, 3] | None = None
+    # Images: 3 stacks three images of a grey labelled set, drawn independently and uniformly,
+    # as the channels of one sample (Stacked MNIST: 10^3 modes, the triples of digits); 1: none.
+    stack: Literal[1, 3] = 1
     # A fixed map applied to every sample (wgan.data.transforms): invert (x -> -x: negative
     # images, points reflected through 0) or rotate90 (a quarter turn); for CycleGAN demos.
     transform: Literal["none", "invert", "rotate90"] = "none"
+    # gan sgan: how many training samples keep their labels, drawn evenly over the classes with
+    # the run's seed (wgan.data.labelled); the rest train without them. None: not semi-supervised.
+    labelled: int | None = Field(None, ge=1)
 
 
 class ModelConfig(_Section):
-    # mlp for points; dcgan (Radford et al. 2016) or resnet (Gulrajani et al. 2017) for images.
-    arch: Literal["mlp", "dcgan", "resnet"] = "mlp"
+    # mlp for points; dcgan (Radford et al. 2016), resnet (Gulrajani et al. 2017) or biggan
+    # (Brock et al. 2019: class-conditional BatchNorm, hierarchical z; ResNet critic) for images.
+    arch: Literal["mlp", "dcgan", "resnet", "biggan"] = "mlp"
     latent_dim: int = Field(2, ge=1)  # size of z ~ N(0, I)
     # Units per hidden layer (mlp); base channels (dcgan: the widest layers have 8x at most;
     # resnet: every block).
@@ -54,6 +63,13 @@ class ModelConfig(_Section):
     # Normalisation in a dcgan/resnet critic: none, layernorm (over C, H, W of each sample),
     # sn (spectral norm of every weight), batchnorm (not with a gradient penalty).
     critic_norm: Literal["none", "layernorm", "sn", "batchnorm"] = "none"
+    # The parts of PacGAN's toy networks (Lin et al. 2018), mlp only: maxout critic units (each the
+    # largest of `critic_maxout` linear pieces, in place of the activation; 0 or 1: the
+    # activation); BatchNorm in the generator's hidden layers; and initial weights
+    # N(0, init_std^2) with zero biases in every Linear layer (None: PyTorch's default).
+    critic_maxout: int = Field(0, ge=0)
+    generator_norm: Literal["none", "batchnorm"] = "none"
+    init_std: float | None = Field(None, gt=0.0)
 
 
 class LipschitzConfig(_Section):
@@ -106,6 +122,9 @@ class StabilizerConfig(_Section):
     # 2016), in place of the loss's own generator loss; the critic keeps its loss.
     feature_matching: bool = False
     minibatch: MinibatchConfig = MinibatchConfig()
+    # beta of BigGAN's orthogonal regularisation of the generator, beta * sum over its weights W
+    # of ||W^T W * (1 - I)||_F^2, added to its loss (Brock et al. 2019: 1e-4); 0 turns it off.
+    orthogonal_reg: float = Field(0.0, ge=0.0)
 
 
 class EBGANConfig(_Section):
@@ -135,6 +154,13 @@ class InfoGANConfig(_Section):
     categories: int = Field(10, ge=0)  # K, values of the categorical code; 0: none
     continuous: int = Field(2, ge=0)  # number of continuous codes
     weight: float = Field(1.0, ge=0.0)  # lambda; 0 leaves the codes free (a broken InfoGAN)
+
+
+class SGANConfig(_Section):
+    # The semi-supervised GAN (Salimans et al. 2016): the critic minimises L_unsupervised +
+    # supervised_weight * L_supervised, the cross-entropy of its class logits on the labelled
+    # examples (data.labelled); 1 is the paper's sum.
+    supervised_weight: float = Field(1.0, gt=0.0)
 
 
 class CycleGANConfig(_Section):

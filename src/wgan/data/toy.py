@@ -5,6 +5,10 @@ The mixtures are labelled data too: a point's label is the index of its mode (it
 
 8 Gaussians: centres on the circle of radius 2, std 0.02, all divided by 1.414.
 25 Gaussians: centres {-4, -2, 0, 2, 4}^2, std 0.05, divided by 2.828.
+Ring and grid: the 2D-ring and 2D-grid of the mode-collapse papers, unscaled, as in PacGAN's
+code (Lin et al. 2018; synthetic_data_experiments/2DRing_GAN&PacGAN/config.py and
+2DGrid_GAN&PacGAN/config.py): 8 centres (cos 2 pi k / 8, sin 2 pi k / 8), std 0.01; 25 centres
+{-4, -2, 0, 2, 4}^2, std 0.05.
 Swiss roll: scikit-learn's `make_swiss_roll(noise=0.25)`, columns 0 and 2, divided by 7.5; the same
 formula is drawn here with torch so that one generator fixes every random number of a run.
 """
@@ -37,21 +41,29 @@ def _twentyfive_centres() -> Tensor:
     return torch.cartesian_prod(grid, grid)
 
 
+def _ring_centres() -> Tensor:
+    angles = torch.arange(8, dtype=torch.float64) * (2.0 * math.pi / 8)
+    return torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
+
+
+MIXTURES: dict[str, Modes] = {
+    "8gaussians": Modes(_eight_centres() / 1.414, 0.02 / 1.414),
+    "25gaussians": Modes(_twentyfive_centres() / 2.828, 0.05 / 2.828),
+    "ring": Modes(_ring_centres(), 0.01),
+    "grid": Modes(_twentyfive_centres(), 0.05),
+}
+
+
 class ToyDistribution:
     """A named 2-D distribution with an exact sampler and, for mixtures, its modes."""
 
     dim = 2
 
     def __init__(self, name: str) -> None:
-        self.name = name
-        if name == "8gaussians":
-            self.modes: Modes | None = Modes(_eight_centres() / 1.414, 0.02 / 1.414)
-        elif name == "25gaussians":
-            self.modes = Modes(_twentyfive_centres() / 2.828, 0.05 / 2.828)
-        elif name == "swissroll":
-            self.modes = None
-        else:
+        if name not in MIXTURES and name != "swissroll":
             raise ValueError(f"unknown toy distribution {name!r}")
+        self.name = name
+        self.modes: Modes | None = MIXTURES.get(name)
         self._centres: dict[torch.device, Tensor] = {}  # fp32 copies on each device used
 
     def _device_centres(self, device: torch.device) -> Tensor:

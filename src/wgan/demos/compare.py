@@ -2,16 +2,31 @@
 tables of the GAN papers do.
 
 Method M on data set D is the preset `D-M` (e.g. `25gaussians-wgan-gp`). Each run trains its preset
-(with `steps` and `--set` overrides when given), then is evaluated once on 2500 held-out samples (`--eval-n`):
-exact W1 to them, its noise floor (W1 between two real sets of that size), the modes covered and
-the share of high-quality samples (the VEEGAN definitions, with 2500 samples as in their tables).
+(with `steps` and `--set` overrides when given), evaluated on 2500 held-out samples (`--eval-n`):
+exact W1 to them, its noise floor (W1 between two real sets of that size), precision and recall,
+and on mixtures the modes covered, the share of high-quality samples and the reverse KL of the
+modes' histogram (the VEEGAN and PacGAN definitions, with 2500 samples as in their tables).
+
+Three ways to set the length of the runs:
+
+- each preset's own steps, or `--steps N` for all;
+- `--budget-s T`: the same wall-clock time T for every method, training and its evaluations
+  (`evaluations` of them, for the curves) included. The steps that fit are resolved from a timing
+  of the run's config in the process that trains it (`wgan.training.budget.measure`) and recorded
+  as the run's `steps`, so a run can be repeated exactly with `wgan train PRESET --steps N`;
+  `train_seconds` says how close the run came to T;
+- `--protocol veegan|pacgan`: a published protocol (`wgan.demos.protocols`): its data, networks,
+  batch, steps, trials and evaluation, and its paper's table beside wgan's figures.
+
 Writes into the output directory:
 
-- `compare.json`: every run's numbers, with the command, the machine and the date;
-- `compare.md`: per data set, the methods ranked by mean W1 over the seeds, and the published toy
-  numbers for 25 Gaussians;
+- `compare.json`: every run's numbers (with its curve: the evaluations at wall-clock times), the
+  command, the machine and the date;
+- `compare.md`: per data set, the methods ranked by mean W1 over the seeds (with a protocol, in
+  the paper's table);
 - `compare.png`: generated samples of the first seed over held-out real ones, a row per method and
-  a column per data set;
+  a column per data set; `curves.png`: exact W1 over its floor, precision and recall against
+  wall-clock seconds, means over the seeds, a line per method;
 - `runs/<D>-<M>-s<seed>/`: each run (config, metrics, final checkpoint, `samples.npy`, and
   `record.json`, its line of compare.json).
 
@@ -21,6 +36,7 @@ comparison that was stopped continues where it was.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import math
@@ -37,9 +53,12 @@ from typing import Any
 
 import numpy as np
 
-from wgan.config import TOY_DATASETS, Config, load_config
+from wgan.config import TOY_DATASETS, Config, build_config, load_config, merge
+from wgan.data.toy import MIXTURES
+from wgan.demos.compare_figures import curves_figure, samples_figure
+from wgan.demos.protocols import PROTOCOLS, Protocol, Published, get_protocol
 from wgan.errors import UserError
-from wgan.reporting.files import markdown_table, save_figure, write_json, write_markdown
+from wgan.reporting.files import markdown_table, write_json, write_markdown
 
 DEFAULT_METHODS = (
     "wgan-gp",
@@ -55,8 +74,11 @@ DEFAULT_METHODS = (
     "nsgan-noise",
 )
 DEFAULT_OUT = Path("runs/compare")
-MIXTURES = ("8gaussians", "25gaussians")  # the data sets with modes to count
-EVAL_N = 2500  # samples per side of the final evaluation, as in the VEEGAN and PacGAN tables
+EVAL_N = 2500  # samples per side of the evaluations, as in the VEEGAN and PacGAN tables
+EVALUATIONS = 5  # evaluations of every run after the one at step 0: the points of its curve
+BUDGET_TOLERANCE = 0.15  # a run's training time within this share of the budget
+# The evaluation keys a run's curve keeps, at each evaluation.
+CURVE_KEYS = ("step", "elapsed_s", "w1", "w1_noise_floor", "precision", "recall", "modes_covered")
 
 # The toy numbers of the papers for 25 Gaussians, 2500 samples: (method, modes, high quality, source).
 PUBLISHED_25 = (
@@ -70,16 +92,29 @@ PUBLISHED_25 = (
 
 @dataclass(frozen=True)
 class CompareRequest:
-    methods: Sequence[str] = DEFAULT_METHODS
-    datasets: Sequence[str] = TOY_DATASETS
-    seeds: Sequence[int] = (0, 1, 2)
+    methods: Sequence[str] | None = None  # None: DEFAULT_METHODS, or the protocol's
+    datasets: Sequence[str] | None = None  # None: TOY_DATASETS, or the protocol's
+    seeds: Sequence[int] | None = None  # None: 0, 1, 2, or one per trial of the protocol
     steps: int | None = None  # generator steps for every run; None: each preset's own
+    budget_s: float | None = None  # wall-clock seconds for every run (instead of steps)
+    protocol: str | None = None  # "veegan" or "pacgan": a published protocol (protocols.py)
     overrides: Sequence[str] = ()  # `key=value` for every run
     device: str = "cpu"
     jobs: int = 1  # runs trained at the same time, in separate processes
-    eval_n: int = EVAL_N  # samples per side of the final evaluation
+    eval_n: int | None = None  # samples per side of the evaluations; None: EVAL_N
     out: Path = DEFAULT_OUT
     command: str = ""  # how the comparison was started, for the record
+
+    def resolved(self) -> CompareRequest:
+        """The request with its defaults filled in (from the protocol where there is one)."""
+        protocol = None if self.protocol is None else get_protocol(self.protocol)
+        return dataclasses.replace(
+            self,
+            methods=self.methods or (protocol.methods if protocol else DEFAULT_METHODS),
+            datasets=self.datasets or (protocol.datasets if protocol else TOY_DATASETS),
+            seeds=self.seeds or (tuple(range(protocol.trials)) if protocol else (0, 1, 2)),
+            eval_n=self.eval_n or (protocol.eval_n if protocol else EVAL_N),
+        )
 
 
 @dataclass(frozen=True)
@@ -87,24 +122,26 @@ class Job:
     method: str
     dataset: str
     seed: int
-    config: Config
+    config: Config  # with --budget-s, the config before its steps are fitted to the budget
+    budget_s: float | None = None
 
     @property
     def name(self) -> str:
         return f"{self.dataset}-{self.method}-s{self.seed}"
 
 
-def plan(request: CompareRequest) -> list[Job]:
-    """Every (method, data set, seed) run with its config; refuses unknown names up front."""
+def _check_names(request: CompareRequest, protocol: Protocol | None) -> None:
+    """Refuse unknown data sets and methods up front, saying what exists."""
     from wgan.presets import preset_names
 
+    assert request.methods is not None and request.datasets is not None
     if not request.methods or not request.datasets or not request.seeds:
         raise UserError("compare needs at least one method, one data set and one seed")
-    unknown = [d for d in request.datasets if d not in TOY_DATASETS]
+    allowed = protocol.datasets if protocol else TOY_DATASETS
+    unknown = [d for d in request.datasets if d not in allowed]
     if unknown:
-        raise UserError(
-            f"unknown data set(s) {', '.join(unknown)}; choose from {', '.join(TOY_DATASETS)}"
-        )
+        where = f"the {protocol.name} protocol has" if protocol else "choose from"
+        raise UserError(f"unknown data set(s) {', '.join(unknown)}; {where} {', '.join(allowed)}")
     known = set(preset_names())
     missing = [
         f"{d}-{m}" for m in request.methods for d in request.datasets if f"{d}-{m}" not in known
@@ -114,30 +151,81 @@ def plan(request: CompareRequest) -> list[Job]:
             f"no preset {', '.join(missing)}; a method M on data set D is the preset D-M "
             "(`wgan presets` lists them)"
         )
+
+
+def plan(request: CompareRequest) -> list[Job]:
+    """Every (method, data set, seed) run with its config; refuses unknown names up front."""
+    request = request.resolved()
+    protocol = None if request.protocol is None else get_protocol(request.protocol)
+    _check_names(request, protocol)
+    if request.steps is not None and request.budget_s is not None:
+        raise UserError("give --steps or --budget-s, not both")
+    assert request.seeds is not None and request.methods and request.datasets
     jobs = []
     for seed in request.seeds:  # seed-major: a stopped comparison has whole tables of seeds
         for method in request.methods:
             for dataset in request.datasets:
                 fields: dict[str, Any] = {"seed": seed, "device": request.device}
+                if protocol is not None:  # the protocol's settings, over the preset's
+                    fields |= protocol.run_settings(dataset) | {"steps": protocol.steps}
                 if request.steps is not None:
                     fields["steps"] = request.steps
                 config = load_config(f"{dataset}-{method}", list(request.overrides), **fields)
-                # One evaluation, at the end, on eval_n samples; a checkpoint only at the end.
-                config = load_config(
-                    None,
-                    **config.to_dict()
-                    | {
-                        "eval": {"every": config.steps, "n": request.eval_n},
-                        "checkpoint": {"every": config.steps, "keep": 1},
-                        "log": {"every": max(1, config.steps // 20)},
-                    },
+                if protocol is not None:  # --set may not undo the protocol
+                    config = build_config(merge(config.to_dict(), protocol.run_settings(dataset)))
+                jobs.append(
+                    Job(method, dataset, seed, _schedule(config, request), request.budget_s)
                 )
-                jobs.append(Job(method, dataset, seed, config))
     return jobs
 
 
+def _schedule(config: Config, request: CompareRequest) -> Config:
+    """`config` evaluated EVALUATIONS times after step 0 on eval_n samples, checkpointed at the
+    end only."""
+    every = max(1, math.ceil(config.steps / EVALUATIONS))
+    return build_config(
+        merge(
+            config.to_dict(),
+            {
+                "eval": {"every": every, "n": request.eval_n or EVAL_N},
+                "checkpoint": {"every": config.steps, "keep": 1},
+                "log": {"every": max(1, config.steps // 20)},
+            },
+        )
+    )
+
+
+def fit_budget(config: Config, seconds: float, evaluations: int = EVALUATIONS) -> Config:
+    """`config` with the steps that fill `seconds` of training here, its `evaluations` included:
+    steps / rate + evaluations * eval_s + first_eval_s = seconds (the first evaluation is the one
+    at step 0, which also computes the noise floors)."""
+    from wgan.training.budget import MIN_STEPS, measure
+
+    t = measure(config)
+    steps = math.floor((seconds - t.first_eval_s - evaluations * t.eval_s) * t.steps_per_s)
+    if steps < MIN_STEPS:
+        raise UserError(
+            f"--budget-s {seconds:g} leaves {max(steps, 0)} steps for {config.name} "
+            f"({t.steps_per_s:.1f} steps/s, evaluations {t.first_eval_s:.1f} s then "
+            f"{t.eval_s:.1f} s each); give a longer budget"
+        )
+    with_steps = build_config(merge(config.to_dict(), {"steps": steps, "time_budget_s": seconds}))
+    every = max(1, math.ceil(steps / evaluations))
+    return build_config(
+        merge(
+            with_steps.to_dict(),
+            {
+                "eval": {"every": every},
+                "checkpoint": {"every": steps},
+                "log": {"every": max(1, steps // 20)},
+            },
+        )
+    )
+
+
 def run_job(job: Job, out: Path, threads: int | None = None) -> dict[str, Any]:
-    """Train one run from scratch and evaluate it; the record of compare.json."""
+    """Train one run from scratch (its steps fitted to the budget first, if there is one) and
+    evaluate it; the record of compare.json."""
     import torch
 
     from wgan.training.guard import NonFiniteLossError
@@ -148,31 +236,43 @@ def run_job(job: Job, out: Path, threads: int | None = None) -> dict[str, Any]:
         torch.set_num_threads(threads)
     run_dir = out / "runs" / job.name
     done = run_dir / "record.json"
-    if done.exists():  # finished by an earlier invocation with this very config: reuse it
+    planned = {"config": job.config.to_dict(), "budget_s": job.budget_s}
+    if done.exists():  # finished by an earlier invocation with this very plan: reuse it
         stored = json.loads(done.read_text())
-        if stored["config"] == job.config.to_dict():
+        if stored.get("planned") == planned:
             return dict(stored["record"])
-    trainer = start_run(job.config, run_dir, overwrite=True, quiet=True)
+    config = job.config if job.budget_s is None else fit_budget(job.config, job.budget_s)
+    trainer = start_run(config, run_dir, overwrite=True, quiet=True)
     record: dict[str, Any] = {
         "method": job.method,
         "dataset": job.dataset,
         "seed": job.seed,
         "preset": f"{job.dataset}-{job.method}",
-        "steps": job.config.steps,
-        "precision": trainer.precision,
+        "steps": config.steps,
+        "budget_s": job.budget_s,
+        "numeric_precision": trainer.precision,
         "error": None,
     }
+    evals: list[dict[str, Any]] = []
+
+    def keep(line: dict[str, Any]) -> None:
+        if line["kind"] == "eval":
+            evals.append(line)
+
     start = time.perf_counter()
     try:
-        train_until(trainer, job.config.steps)
+        train_until(trainer, config.steps, on_record=keep)
     except NonFiniteLossError as err:  # a diverged run is a result, not a reason to stop
         record |= {"error": str(err), "train_seconds": time.perf_counter() - start}
     else:
         record["train_seconds"] = time.perf_counter() - start
-        result = trainer.evaluate(job.config.eval.n)
-        np.save(run_dir / "samples.npy", trainer.sample(job.config.eval.n).cpu().numpy())
-        record |= {k: v for k, v in result.items() if k != "step"}
-    write_json(done, {"config": job.config.to_dict(), "record": record}, indent=None)
+        np.save(run_dir / "samples.npy", trainer.sample(config.eval.n).cpu().numpy())
+        final = evals[-1]  # the loop evaluates at the last step
+        record |= {k: v for k, v in final.items() if k not in ("kind", "step", "protocol")}
+    record["curve"] = [{k: e.get(k) for k in CURVE_KEYS} for e in evals]
+    write_json(
+        done, {"planned": planned, "config": config.to_dict(), "record": record}, indent=None
+    )
     return record
 
 
@@ -236,8 +336,11 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "method": method,
             "seeds": len(every_run),
             "diverged": len(every_run) - len(runs),
-            "steps": every_run[0]["steps"],
+            "steps_min": min(r["steps"] for r in every_run),
+            "steps_max": max(r["steps"] for r in every_run),
             "train_seconds": statistics.fmean(r["train_seconds"] for r in every_run),
+            "budget_s": every_run[0].get("budget_s"),
+            "off_budget": _off_budget(every_run),
             "w1_mean": None,
             "modes_total": None,
         }
@@ -250,6 +353,8 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "w1_std": statistics.stdev(w1) if len(w1) > 1 else 0.0,
             "w1_ci95": ci95(w1),
             "w1_noise_floor": statistics.fmean(r["w1_noise_floor"] for r in runs),
+            "precision_mean": statistics.fmean(r["precision"] for r in runs),
+            "recall_mean": statistics.fmean(r["recall"] for r in runs),
             "modes_total": runs[0]["modes_total"],
         }
         if runs[0]["modes_total"]:
@@ -263,9 +368,10 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "high_quality_mean": statistics.fmean(quality),
                 "high_quality_min": min(quality),
                 "high_quality_ci95": ci95(quality),
+                "reverse_kl_mean": _mean_of_known(r["reverse_kl"] for r in runs),
             }
         rows.append(row)
-    order = {d: i for i, d in enumerate(TOY_DATASETS)}
+    order = {d: i for i, d in enumerate(dict.fromkeys((*TOY_DATASETS, *MIXTURES)))}
     return sorted(
         rows,
         key=lambda r: (
@@ -273,6 +379,21 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             math.inf if r["w1_mean"] is None else r["w1_mean"],
         ),
     )
+
+
+def _off_budget(runs: list[dict[str, Any]]) -> int:
+    """How many runs trained more than BUDGET_TOLERANCE away from their budget (0 without one)."""
+    return sum(
+        1
+        for r in runs
+        if r.get("budget_s") and abs(r["train_seconds"] / r["budget_s"] - 1) > BUDGET_TOLERANCE
+    )
+
+
+def _mean_of_known(values: Any) -> float | None:
+    """The mean of the values that are not None (a reverse KL is None when no sample is good)."""
+    known = [v for v in values if v is not None]
+    return statistics.fmean(known) if known else None
 
 
 def ci95(values: Sequence[float]) -> float | None:
@@ -295,30 +416,65 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _steps(r: dict[str, Any]) -> str:
+    low, high = r["steps_min"], r["steps_max"]
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def _wall(r: dict[str, Any]) -> str:
+    wall = f"{r['train_seconds']:.0f} s"
+    return wall + (f" ({r['off_budget']} off budget)" if r["off_budget"] else "")
+
+
 def _markdown_row(r: dict[str, Any], has_modes: bool) -> list[str]:
     """A (data set, method) row of compare.md: means over seeds, spreads where there are several."""
     method = r["method"] + (f" ({r['diverged']} of {r['seeds']} diverged)" if r["diverged"] else "")
-    wall = f"{r['train_seconds']:.0f} s"
+    blank_modes = ["", "", ""] if has_modes else []
     if r["w1_mean"] is None:
-        return [method, str(r["steps"]), "diverged", "", *(["", ""] if has_modes else []), wall]
+        return [method, _steps(r), "diverged", "", "", "", *blank_modes, _wall(r)]
     several = r["seeds"] - r["diverged"] > 1
     w1 = f"{r['w1_mean']:.4f}" + (f" ± {r['w1_ci95']:.4f}" if several else "")
-    row = [method, str(r["steps"]), w1, f"{r['w1_noise_floor']:.4f}"]
+    row = [
+        method,
+        _steps(r),
+        w1,
+        f"{r['w1_noise_floor']:.4f}",
+        f"{r['precision_mean']:.2f}",
+        f"{r['recall_mean']:.2f}",
+    ]
     if has_modes:
         modes = f"{r['modes_mean']:.1f}/{r['modes_total']}"
         quality = _pct(r["high_quality_mean"])
         if several:
             modes += f" ± {r['modes_ci95']:.1f} [{r['modes_min']}-{r['modes_max']}]"
             quality += f" ± {_pct(r['high_quality_ci95'])} ({_pct(r['high_quality_min'])})"
-        row += [modes, quality]
-    return [*row, wall]
+        kl = r["reverse_kl_mean"]
+        row += [modes, quality, "" if kl is None else f"{kl:.2f}"]
+    return [*row, _wall(r)]
+
+
+def _length(header: dict[str, Any]) -> str:
+    """How long the runs trained, in words."""
+    if header["budget_s"] is not None:
+        return (
+            f"each for the same wall-clock budget of {header['budget_s']:g} s (training and its "
+            f"{EVALUATIONS + 1} evaluations; the steps that fit were resolved from a timing of "
+            "each run's config in the process that trained it, and are given as a range over "
+            f"the seeds; a run more than {BUDGET_TOLERANCE:.0%} away from the budget is counted "
+            "as off budget)"
+        )
+    if header["steps"] is not None:
+        return f"each for {header['steps']} generator steps"
+    return "each for its preset's steps"
 
 
 def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
     m, n = header["machine"], header["eval_n"]
     gpu = f", GPU {m['gpu']}" if m["gpu"] else ""
+    protocol = None if header["protocol"] is None else PROTOCOLS[header["protocol"]]
+    title = f"the {protocol.name} protocol" if protocol else "the toy data"
     lines = [
-        "# GAN methods on the toy data",
+        f"# GAN methods on {title}",
         "",
         f"Command: `{header['command']}`",
         "",
@@ -329,106 +485,125 @@ def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
         f"{header['train_seconds_sum'] / 60:.1f} min.",
         "",
         f"Each method is the preset `<data set>-<method>` (see `wgan presets`), trained "
-        f"{_times(header['seeds'])} and evaluated "
-        f"once at the end on {n} generated and {n} held-out real samples. W1 is the exact "
-        "optimal-transport distance between them; the noise floor is W1 between two real sets of "
-        f"{n}, the score of a perfect generator. A mode is covered when at least one "
+        f"{_times(header['seeds'])}, {_length(header)}, and evaluated "
+        f"{EVALUATIONS + 1} times (the last at the end) on {n} generated and {n} held-out real "
+        "samples. W1 is the exact optimal-transport distance between them; the noise floor is W1 "
+        f"between two real sets of {n}, the score of a perfect generator; precision and recall "
+        "are k-nearest-neighbour manifold estimates (k = 3). A mode is covered when at least one "
         "high-quality sample has it as nearest centre; a sample is high quality within 3 standard "
-        "deviations of its nearest centre (VEEGAN's definitions). Means over seeds where a method "
-        "has several runs, ± the half-width of the mean's 95% confidence interval (Student's t "
-        "over the seeds), [min-max] for modes and (min) for the high-quality share; wall time is "
-        "training alone. Ranked by mean W1.",
+        "deviations of its nearest centre (VEEGAN's definitions); the reverse KL is that of the "
+        "high-quality samples' mode histogram against uniform (PacGAN's). Means over seeds where a "
+        "method has several runs, ± the half-width of the mean's 95% confidence interval "
+        "(Student's t over the seeds), [min-max] for modes and (min) for the high-quality share; "
+        "wall time is training with its evaluations. Ranked by mean W1.",
         "",
     ]
+    if protocol is not None:
+        lines += _protocol_notes(protocol, header)
     for dataset in dict.fromkeys(r["dataset"] for r in summary):
         has_modes = dataset in MIXTURES
-        columns = ["method", "steps", "exact W1", "noise floor"]
-        columns += [*(["modes", "high quality"] if has_modes else []), "wall time"]
+        columns = ["method", "steps", "exact W1", "noise floor", "precision", "recall"]
+        columns += [*(["modes", "high quality", "reverse KL"] if has_modes else []), "wall time"]
         rows = [_markdown_row(r, has_modes) for r in summary if r["dataset"] == dataset]
         lines += [f"## {dataset}", ""]
         lines += [*markdown_table(columns, rows, align="l" + "r" * (len(columns) - 1)), ""]
-    lines += [
-        "## Published toy numbers, 25 Gaussians, 2500 samples",
-        "",
-        *markdown_table(
-            ["method", "modes (of 25)", "high quality", "source"],
-            [list(row) for row in PUBLISHED_25],
-            align="lrrl",
-        ),
-        "",
-        "The papers use their own networks and training lengths; the data (a 5 x 5 grid of "
-        "Gaussians with standard deviation 0.05 for a spacing of 2) and the definitions are the same "
-        "up to scale.",
-        "",
-        "![final samples](compare.png)",
-        "",
-    ]
+        if protocol is not None:
+            lines += _published_table(protocol, dataset, summary)
+    if protocol is None and "25gaussians" in header["datasets"]:
+        lines += [
+            "## Published toy numbers, 25 Gaussians, 2500 samples",
+            "",
+            *markdown_table(
+                ["method", "modes (of 25)", "high quality", "source"],
+                [list(row) for row in PUBLISHED_25],
+                align="lrrl",
+            ),
+            "",
+            "The papers use their own networks and training lengths; the data (a 5 x 5 grid of "
+            "Gaussians with standard deviation 0.05 for a spacing of 2) and the definitions are "
+            "the same up to scale (`wgan compare --protocol pacgan` runs their setting).",
+            "",
+        ]
+    lines += ["![final samples](compare.png)", "", "![curves](curves.png)", ""]
     return "\n".join(lines)
 
 
-def figure(path: Path, records: list[dict[str, Any]], out: Path, request: CompareRequest) -> None:
-    """Generated samples (first seed) over held-out real ones: a row per method, a column per set."""
-    import torch
+def _protocol_notes(protocol: Protocol, header: dict[str, Any]) -> list[str]:
+    shortened = header["steps"] is not None and header["steps"] != protocol.steps
+    notes = [
+        f"The {protocol.name} protocol (`wgan.demos.protocols`): PacGAN's data, networks (generator "
+        "4 x 400 ReLU with BatchNorm, discriminator 3 x 200 maxout units of 5 pieces), batch 100 "
+        f"and {protocol.steps} generator steps; {protocol.trials} trials; {protocol.eval_n} "
+        "samples. Published rows: " + protocol.source + ", quoted from the paper, not rerun.",
+        "",
+    ]
+    if shortened or header["budget_s"] is not None:
+        notes += [
+            f"**These runs are shorter than the protocol's {protocol.steps} steps**, so wgan's "
+            "rows are not the protocol's result: they say where each method stands after the "
+            "steps given here.",
+            "",
+        ]
+    return notes
 
-    from wgan.data.sources import ToySource
-    from wgan.reporting.figures import FAKE_COLOUR, REAL_COLOUR, plt
 
-    seed = request.seeds[0]
-    methods, datasets = list(request.methods), list(request.datasets)
-    fig, axes = plt.subplots(
-        len(methods),
-        len(datasets),
-        figsize=(2.6 * len(datasets), 2.6 * len(methods)),
-        squeeze=False,
-    )
-    by_key = {(r["method"], r["dataset"], r["seed"]): r for r in records}
-    for j, dataset in enumerate(datasets):
-        source = ToySource(dataset, seed=seed, device=torch.device("cpu"))
-        real = source.holdout(request.eval_n).numpy()
-        for i, method in enumerate(methods):
-            ax = axes[i, j]
-            record = by_key[(method, dataset, seed)]
-            ax.scatter(real[:, 0], real[:, 1], s=1, c=REAL_COLOUR, alpha=0.4)
-            if record["error"] is None:
-                fake = np.load(out / "runs" / f"{dataset}-{method}-s{seed}" / "samples.npy")
-                ax.scatter(fake[:, 0], fake[:, 1], s=1, c=FAKE_COLOUR, alpha=0.4)
-                label = f"W1 {record['w1']:.3f}"
-                if record["modes_total"]:
-                    label += f", {record['modes_covered']}/{record['modes_total']}, {_pct(record['high_quality'])}"
-            else:
-                label = "diverged"
-            lim = 1.25 * float(np.abs(real).max())
-            ax.set_xlim(-lim, lim)
-            ax.set_ylim(-lim, lim)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(label, fontsize=7)
-            if j == 0:
-                ax.set_ylabel(method, fontsize=9)
-        axes[0, j].annotate(
-            dataset, (0.5, 1.25), xycoords="axes fraction", ha="center", fontsize=10
-        )
-    fig.suptitle(f"final samples, seed {seed} (blue), over held-out data (orange)", fontsize=10)
-    fig.tight_layout()
-    save_figure(fig, path, dpi=80)  # 33 panels of 2 x 2500 points: a committed figure stays small
+def _published_table(protocol: Protocol, dataset: str, summary: list[dict[str, Any]]) -> list[str]:
+    """The paper's rows for `dataset` with wgan's measured ones beside them."""
+    total = len(MIXTURES[dataset].centres)
+    rows = [_published_row(p, total, protocol) for p in protocol.published[dataset]]
+    for r in summary:
+        if r["dataset"] == dataset and r["w1_mean"] is not None:
+            kl = r["reverse_kl_mean"]
+            rows.append(
+                [
+                    f"wgan {r['method']} ({_steps(r)} steps)",
+                    f"{r['modes_mean']:.1f}",
+                    _pct(r["high_quality_mean"]),
+                    "" if kl is None else f"{kl:.2f}",
+                    "measured here",
+                ]
+            )
+    return [
+        f"{protocol.source.split(',')[0]}'s table for the {dataset} beside wgan's:",
+        "",
+        *markdown_table(
+            ["method", f"modes (of {total})", "high quality", "reverse KL", "source"],
+            rows,
+            align="lrrrl",
+        ),
+        "",
+    ]
+
+
+def _published_row(p: Published, total: int, protocol: Protocol) -> list[str]:
+    kl = "" if p.reverse_kl is None else f"{p.reverse_kl:.2f}"
+    return [p.method, f"{p.modes:g}", _pct(p.high_quality), kl, protocol.source.split(":")[0]]
 
 
 def run_compare(request: CompareRequest) -> int:
-    """Plan, train and evaluate every run, then write compare.json, compare.md and compare.png."""
+    """Plan, train and evaluate every run, then write compare.json, compare.md, compare.png and
+    curves.png."""
     if request.jobs < 1:
         raise UserError(f"--jobs must be at least 1, got {request.jobs}")
-    if request.eval_n < 10:
+    if request.eval_n is not None and request.eval_n < 10:
         raise UserError(f"--eval-n must be at least 10, got {request.eval_n}")
+    if request.budget_s is not None and request.budget_s <= 0:
+        raise UserError(f"--budget-s must be positive, got {request.budget_s:g}")
+    request = request.resolved()
     jobs = plan(request)
     out = Path(request.out)
     out.mkdir(parents=True, exist_ok=True)
+    assert request.seeds is not None and request.datasets is not None
     header: dict[str, Any] = {
         "command": request.command or "wgan compare",
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
+        "protocol": request.protocol,
+        "datasets": list(request.datasets),
         "seeds": list(request.seeds),
         "n_seeds": len(request.seeds),
+        "steps": request.steps,
+        "budget_s": request.budget_s,
         "eval_n": request.eval_n,
     }
     print(f"compare: {len(jobs)} runs into {out}", flush=True)
@@ -440,6 +615,7 @@ def run_compare(request: CompareRequest) -> int:
     summary = summarise(records)
     write_json(out / "compare.json", {**header, "summary": summary, "runs": records})
     write_markdown(out / "compare.md", markdown(summary, header))
-    figure(out / "compare.png", records, out, request)
-    print(f"wrote {out / 'compare.md'}, {out / 'compare.json'} and {out / 'compare.png'}")
+    samples_figure(out / "compare.png", records, out, request)
+    curves_figure(out / "curves.png", records)
+    print(f"wrote {out / 'compare.md'}, {out / 'compare.json'}, compare.png and curves.png")
     return 0

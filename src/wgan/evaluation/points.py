@@ -19,7 +19,7 @@ from wgan.evaluation.common import Generate, noise_floor, protocol, split_real
 from wgan.evaluation.conditional import Conditioning
 from wgan.lipschitz import critic_lipschitz_bound
 from wgan.metrics.conditional import nearest_modes, neighbour_labels
-from wgan.metrics.modes import mode_coverage
+from wgan.metrics.modes import mode_keys
 from wgan.metrics.prdc import RealManifold
 
 
@@ -84,14 +84,8 @@ class PointEvaluator:
                 given=real is not None,
                 exact_sampler=self.source.n_train is None,
             ),
-            "modes_covered": None,
-            "modes_total": None,
-            "high_quality": None,
+            **mode_keys(fake, self.source.modes),
         }
-        modes = self.source.modes
-        if modes is not None:
-            covered, total, quality = mode_coverage(fake, modes)
-            result |= {"modes_covered": covered, "modes_total": total, "high_quality": quality}
         classes = None if labels is None else self._classes(fake, n)
         return result | conditional.result(labels, classes, self.source.n_classes or 0)
 

@@ -1,4 +1,5 @@
-"""Fully connected networks, as in the WGAN-GP paper's toy experiments (512 units, 3 hidden layers)."""
+"""Fully connected networks, as in the WGAN-GP paper's toy experiments (512 units, 3 hidden layers),
+with the parts of PacGAN's toy networks: maxout units in the critic, BatchNorm in the generator."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from itertools import islice
 
 from torch import Tensor, nn
 
-from wgan.lipschitz import LipschitzBounds
+from wgan.lipschitz.bounds import LipschitzBounds, Shape
 from wgan.models.layers import MaskedLeakyReLU, MaskedReLU
 from wgan.models.minibatch import MinibatchDiscrimination
 
@@ -21,16 +22,52 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
-def mlp(in_dim: int, out_dim: int, *, width: int, depth: int, activation: str) -> nn.Sequential:
+class Maxout(nn.Module):
+    """Each output unit the largest of `pieces` consecutive inputs, (B, width * pieces) ->
+    (B, width): after a Linear layer, a maxout layer (Goodfellow et al. 2013). It is 1-Lipschitz
+    in the Euclidean norm (each unit moves at most as much as its largest piece)."""
+
+    def __init__(self, pieces: int) -> None:
+        super().__init__()
+        self.pieces = pieces
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.unflatten(1, (-1, self.pieces)).amax(dim=2)
+
+    def lipschitz_bound(self, shape: Shape, bounds: LipschitzBounds) -> float:
+        return 1.0
+
+
+def mlp(
+    in_dim: int,
+    out_dim: int,
+    *,
+    width: int,
+    depth: int,
+    activation: str,
+    maxout: int = 0,
+    batchnorm: bool = False,
+) -> nn.Sequential:
     """`depth` hidden layers of `width` units, each Linear then activation, then a Linear output.
 
-    A critic built this way (out_dim 1) returns scores of shape (B, 1); it has no BatchNorm, so the
-    gradient penalty, which is per sample, stays well defined.
+    `maxout` k > 1: each hidden unit is the largest of k linear pieces in place of the activation.
+    `batchnorm`: BatchNorm between each hidden Linear layer (then without its bias, which the
+    BatchNorm's shift replaces) and its activation; for generators only: a critic built this way
+    (out_dim 1) has no BatchNorm, so the gradient penalty, which is per sample, stays well defined.
     """
     layers: list[nn.Module] = []
     size = in_dim
     for _ in range(depth):
-        layers += [nn.Linear(size, width), ACTIVATIONS[activation]()]
+        if maxout > 1:
+            layers += [nn.Linear(size, width * maxout), Maxout(maxout)]
+        elif batchnorm:
+            layers += [
+                nn.Linear(size, width, bias=False),
+                nn.BatchNorm1d(width, momentum=0.05),  # PacGAN's running-statistics update
+                ACTIVATIONS[activation](),
+            ]
+        else:
+            layers += [nn.Linear(size, width), ACTIVATIONS[activation]()]
         size = width
     layers.append(nn.Linear(size, out_dim))
     return nn.Sequential(*layers)
@@ -52,10 +89,13 @@ class MLPCritic(nn.Sequential):
         width: int,
         depth: int,
         activation: str,
+        maxout: int = 0,
         minibatch_kernels: int = 0,
         minibatch_kernel_dim: int = 5,
     ) -> None:
-        layers = list(mlp(in_dim, 1, width=width, depth=depth, activation=activation))
+        layers = list(
+            mlp(in_dim, 1, width=width, depth=depth, activation=activation, maxout=maxout)
+        )
         n_feature_layers = len(layers) - 1
         if minibatch_kernels:
             layers[-1:] = [

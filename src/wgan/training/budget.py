@@ -33,24 +33,32 @@ def parse_duration(text: str) -> float:
 
 
 @dataclass(frozen=True)
-class BudgetPlan:
-    steps: int
-    steps_per_s: float  # training steps per second, measured
+class Timing:
+    """What a config costs here, measured on a throwaway trainer."""
+
+    steps_per_s: float  # training steps per second
     first_eval_s: float  # the first evaluation (it also computes the noise floors)
     eval_s: float  # each later evaluation
     timing_s: float  # what the timing itself took
 
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    steps: int
+    timing: Timing
+
     def describe(self, seconds: float) -> str:
+        t = self.timing
         return (
-            f"--time {seconds:g}s: {self.steps} generator steps (measured {self.steps_per_s:.1f} "
-            f"steps/s, evaluations {self.first_eval_s:.1f} s then {self.eval_s:.1f} s each; "
-            f"the timing took {self.timing_s:.1f} s)"
+            f"--time {seconds:g}s: {self.steps} generator steps (measured {t.steps_per_s:.1f} "
+            f"steps/s, evaluations {t.first_eval_s:.1f} s then {t.eval_s:.1f} s each; "
+            f"the timing took {t.timing_s:.1f} s)"
         )
 
 
-def plan_steps(config: Config, seconds: float) -> BudgetPlan:
-    """The generator steps of `config` that fit in `seconds` of wall-clock, evaluations and this
-    timing included: steps / rate + (steps / eval.every) * eval_s + first_eval_s = what is left."""
+def measure(config: Config) -> Timing:
+    """Steps per second of `config` and the cost of its evaluations, timed on a throwaway
+    trainer (after WARMUP_STEPS untimed steps, for TIMING_SECONDS and at least 5 steps)."""
     from wgan.training.rundir import make_trainer
 
     start = time.perf_counter()
@@ -69,13 +77,21 @@ def plan_steps(config: Config, seconds: float) -> BudgetPlan:
         began = time.perf_counter()
         trainer.evaluate()
         eval_s = time.perf_counter() - began
-    timing = time.perf_counter() - start
-    left = seconds - timing - first_eval
-    steps = math.floor(left / (1.0 / rate + eval_s / config.eval.every)) if left > 0 else 0
+    return Timing(rate, first_eval, eval_s, time.perf_counter() - start)
+
+
+def plan_steps(config: Config, seconds: float) -> BudgetPlan:
+    """The generator steps of `config` that fit in `seconds` of wall-clock, evaluations and this
+    timing included: steps / rate + (steps / eval.every) * eval_s + first_eval_s = what is left."""
+    t = measure(config)
+    left = seconds - t.timing_s - t.first_eval_s
+    steps = (
+        math.floor(left / (1.0 / t.steps_per_s + t.eval_s / config.eval.every)) if left > 0 else 0
+    )
     if steps < MIN_STEPS:
         raise UserError(
             f"--time {seconds:g}s leaves time for {max(steps, 0)} steps of this config "
-            f"({rate:.1f} steps/s, {first_eval + timing:.1f} s to time it and evaluate once); "
-            "give a longer budget"
+            f"({t.steps_per_s:.1f} steps/s, {t.first_eval_s + t.timing_s:.1f} s to time it and "
+            "evaluate once); give a longer budget"
         )
-    return BudgetPlan(steps, rate, first_eval, eval_s, timing)
+    return BudgetPlan(steps, t)

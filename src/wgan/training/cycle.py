@@ -40,7 +40,7 @@ from wgan.data.transforms import transform_samples
 from wgan.errors import UserError
 from wgan.evaluation.common import critic_estimate, noise_floor, protocol
 from wgan.lipschitz import critic_lipschitz_bound
-from wgan.metrics.modes import mode_coverage
+from wgan.metrics.modes import mode_keys
 from wgan.metrics.translation import mean_absolute_error, unpaired_baseline
 from wgan.models import build_translation_models
 from wgan.training.base import TrainerBase, frozen
@@ -227,16 +227,9 @@ class CycleTrainer(TrainerBase):
         domain)."""
         if into_b.dim() > 2:
             return dict.fromkeys(("fid", "kid_mean", "kid_std", "feature_extractor"))
-        keys: dict[str, Any] = {
+        return {
             "w1": result["w1_ab"],
             "w1_noise_floor": result["w1_ab_noise_floor"],
             "w1_noise_floor_std": result["w1_ab_noise_floor_std"],
-            "modes_covered": None,
-            "modes_total": None,
-            "high_quality": None,
+            **mode_keys(into_b, self.domains["b"].modes),
         }
-        modes = self.domains["b"].modes
-        if modes is not None:
-            covered, total, quality = mode_coverage(into_b, modes)
-            keys |= {"modes_covered": covered, "modes_total": total, "high_quality": quality}
-        return keys
