@@ -18,7 +18,7 @@ from wgan.config import Config, load_config
 from wgan.errors import UserError
 from wgan.metrics.critic import critic_scores
 from wgan.reporting.figures import write_report
-from wgan.reporting.image_figures import write_image_report
+from wgan.reporting.image_figures import ARITHMETIC_GROUPS, write_image_report
 from wgan.reporting.structured import codes_markdown, write_codes_figure, write_cycle_report
 from wgan.training.base import TrainerBase
 from wgan.training.codes import Code
@@ -98,29 +98,49 @@ class Run:
         codes = trainer.kind.codes if isinstance(trainer, Trainer) else None
         return 0 if codes is None else codes.n_classes
 
-    def sample(self, n: int, *, seed: int | None = None, label: int | None = None) -> np.ndarray:
+    def sample(
+        self,
+        n: int,
+        *,
+        seed: int | None = None,
+        label: int | None = None,
+        truncation: float | None = None,
+    ) -> np.ndarray:
         """n generated samples as a float32 array (n, *sample_shape); images (n, C, H, W) in [-1, 1].
 
         `label`: the class of every sample of a cGAN or AC-GAN run, the categorical code of an
-        InfoGAN run (default: drawn, with the classes' shares in the data). A CycleGAN run gives
-        the translations G(a) of the first n held-out samples of domain A (at most all of them).
+        InfoGAN run (default: drawn, with the classes' shares in the data). `truncation`: z
+        drawn from the normal truncated at +-truncation (> 0; each entry beyond it drawn again),
+        BigGAN's truncation trick: the smaller, the more typical and the less varied the
+        samples. A CycleGAN run gives the translations G(a) of the first n held-out samples of
+        domain A (at most all of them).
         """
         labels = None
         if label is not None:
-            if not self.n_classes:
-                raise UserError(
-                    f"--label is for runs of gan cgan, acgan or infogan (with categories); "
-                    f"{self.path} is a '{self.config.gan}' run"
-                )
-            if not 0 <= label < self.n_classes:
-                raise UserError(
-                    f"label {label} is not a class of {self.path}; its classes are "
-                    f"0..{self.n_classes - 1}"
-                )
-            labels = torch.full((n,), label, dtype=torch.long)
+            labels = torch.full((n,), self._label(label, "--label"), dtype=torch.long)
+        if truncation is not None and not truncation > 0:
+            raise UserError(f"the truncation must be a positive number, got {truncation}")
         if isinstance(self._trainer, CycleTrainer):  # a translation: no latent z to seed
+            if truncation is not None:
+                raise UserError("--truncation needs a latent space; a CycleGAN run has none")
             return self._trainer.sample(n).cpu().numpy()
-        return self._sampler("sample").sample(n, seed=seed, labels=labels).cpu().numpy()
+        sampler = self._sampler("sample")
+        return sampler.sample(n, seed=seed, labels=labels, truncation=truncation).cpu().numpy()
+
+    def _label(self, label: int, what: str) -> int:
+        """`label`, checked to be a class (or categorical code) of this run; `what` names the
+        option in the error."""
+        if not self.n_classes:
+            raise UserError(
+                f"{what} is for runs of gan cgan, acgan or infogan (with categories); "
+                f"{self.path} is a '{self.config.gan}' run"
+            )
+        if not 0 <= label < self.n_classes:
+            raise UserError(
+                f"label {label} is not a class of {self.path}; its classes are "
+                f"0..{self.n_classes - 1}"
+            )
+        return label
 
     def class_grid(self, per_class: int = 10, *, seed: int = 1) -> np.ndarray:
         """Samples of every class (InfoGAN: every categorical code) with the same z and
@@ -176,6 +196,41 @@ class Run:
         code = sampler.code(rows, seed=seed).repeat_interleave(steps)  # fixed along a row
         images = sampler.generate(z.reshape(rows * steps, -1).float(), code)
         return images.reshape(rows, steps, *images.shape[1:]).cpu().numpy()
+
+    def latent_arithmetic(
+        self, a: int, b: int, c: int, *, per_group: int = 3, rows: int = 8, seed: int = 1
+    ) -> np.ndarray:
+        """Vector arithmetic on the generator's inputs (Radford et al. 2016, section 6.3.2).
+
+        Each group is the samples of one class (cGAN, AC-GAN) or categorical code value
+        (InfoGAN): `per_group` inputs x = [z, codes] of that group, as the generator takes them
+        (z ~ N(0, I), the one-hot label or codes appended), and their mean m. The result is the
+        generator at the combination
+
+            m_a - m_b + m_c
+
+        which for the label part is onehot(a) - onehot(b) + onehot(c), and for z the three
+        groups' mean z combined. Radford et al. average 3 samples a group, as the default here.
+
+        Returns
+        -------
+        numpy.ndarray
+            (rows, 4, *sample_shape) float32: per row (a fresh draw of the groups) G(m_a),
+            G(m_b), G(m_c) and G(m_a - m_b + m_c).
+        """
+        for label in (a, b, c):
+            self._label(label, "latent_arithmetic")
+        if per_group < 1 or rows < 1:
+            raise ValueError(f"per_group and rows must be at least 1, got {per_group}, {rows}")
+        sampler = self._sampler("latent_arithmetic")
+        n = rows * 3 * per_group
+        groups = torch.tensor([a, b, c]).repeat_interleave(per_group).repeat(rows)  # (n,)
+        code = sampler.code(n, seed=seed, labels=groups)
+        inputs = sampler.kind.generator_input(sampler.noise(n, seed=seed), code)  # (n, in_dim)
+        means = inputs.reshape(rows, 3, per_group, -1).mean(2)  # (rows, 3, in_dim)
+        combined = means[:, 0] - means[:, 1] + means[:, 2]
+        samples = sampler.decode(torch.cat([means, combined[:, None]], dim=1).flatten(0, 1))
+        return samples.reshape(rows, 4, *samples.shape[1:]).cpu().numpy()
 
     def evaluate(self, n: int | None = None, real: np.ndarray | None = None) -> dict[str, Any]:
         """The run's metrics at its current step, as `wgan evaluate` prints them.
@@ -253,6 +308,9 @@ class Run:
                 real=real,
                 fake=self.sample(64),
                 interpolations=self.interpolations(),
+                arithmetic=self.latent_arithmetic(*ARITHMETIC_GROUPS)
+                if self.n_classes >= len(ARITHMETIC_GROUPS)
+                else None,
                 config=self.config.to_dict(),
                 records=records,
             )
@@ -370,6 +428,11 @@ def load_real_images(run: Run, path: str | Path, n: int) -> np.ndarray:
     """
     from wgan.data.images import load_image_data, to_unit_range
 
+    if run.config.data.stack != 1:
+        raise UserError(
+            "a stacked run (data.stack) is evaluated on stacks of its own held-out images; "
+            "leave out --data"
+        )
     channels, resolution, _ = run.sample_shape
     data = load_image_data(path, resolution=resolution, channels=channels)
     parts, left = [], n

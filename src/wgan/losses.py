@@ -21,15 +21,17 @@ is writing its functions and one entry.
 the adversarial loss plus lambda times the gradient penalty when the method is one.
 
 The auxiliary terms of the structured GANs are losses of their own, added to the adversarial
-ones, each taking (prediction, target) and returning a loss to minimise: AC-GAN's class loss,
-InfoGAN's mutual-information loss (-L_I), CycleGAN's cycle and identity losses.
+ones, each taking (prediction, target) and returning a loss to minimise: AC-GAN's class loss
+(also the semi-supervised GAN's supervised loss), InfoGAN's mutual-information loss (-L_I),
+CycleGAN's cycle and identity losses; `semi_supervised_logit` turns a semi-supervised critic's
+class logits into the scores of its unsupervised (minimax) loss.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -63,6 +65,7 @@ __all__ = [
     "mutual_information_lower_bound",
     "nonsaturating_generator_loss",
     "pullaway_term",
+    "semi_supervised_logit",
     "wasserstein_critic_loss",
     "wasserstein_generator_loss",
 ]
@@ -160,6 +163,26 @@ def feature_matching_loss(fake_features: Tensor, real_features: Tensor) -> Tenso
     """||E f(G(z)) - E f(x)||^2 on critic features (B, k): the generator loss of feature
     matching (Salimans et al. 2016), used in place of the loss's own generator loss."""
     return (fake_features.flatten(1).mean(0) - real_features.flatten(1).mean(0)).square().sum()
+
+
+def orthogonal_regularization(weights: Iterable[Tensor]) -> Tensor:
+    r"""BigGAN's orthogonal regularisation, summed over weights (Brock et al. 2019, eq. 3):
+
+    .. math:: R(W) = \|W^\top W \odot (1 - I)\|_F^2
+
+    with the columns of W the weight's filters: a weight (out, ...) is reshaped to (out, fan_in)
+    and its rows' Gram matrix taken. The diagonal (the filters' squared norms) is masked: the
+    norms stay free, the filters' inner products are pushed to 0. The generator adds
+    beta * R to its loss (`stabilizers.orthogonal_reg`, the paper's beta 1e-4).
+    """
+    terms = []
+    for weight in weights:
+        rows = weight.float().flatten(1)  # (out, fan_in)
+        gram = rows @ rows.T  # (out, out)
+        terms.append((gram - torch.diag(torch.diagonal(gram))).square().sum())
+    if not terms:
+        raise ValueError("orthogonal regularisation needs at least one weight")
+    return torch.stack(terms).sum()
 
 
 @dataclass(frozen=True)
@@ -273,6 +296,23 @@ def auxiliary_classifier_loss(logits: Tensor, labels: Tensor) -> Tensor:
     labels (B,). Both players minimise it (Odena et al. 2017): the critic on real and generated
     samples, the generator on its own."""
     return F.cross_entropy(logits.float(), labels)
+
+
+def semi_supervised_logit(logits: Tensor) -> Tensor:
+    r"""log Z(x), Z = sum_k exp l_k(x), of a semi-supervised critic's K class logits (B, K), as
+    scores (B, 1): the logit of D(x) = Z / (Z + 1), the probability that x is real, when the
+    generated class's logit is fixed at 0 (Salimans et al. 2016, section 5).
+
+    The critic's unsupervised loss is then the minimax loss of these scores,
+
+    .. math:: L_{unsupervised} = -E_x \log \frac{Z(x)}{Z(x) + 1}
+              - E_z \log \frac{1}{Z(G(z)) + 1}
+              = E_x \operatorname{softplus}(-\log Z) + E_z \operatorname{softplus}(\log Z),
+
+    (`minimax_critic_loss`), and its supervised loss the cross-entropy of the K logits on the
+    labelled examples (`auxiliary_classifier_loss`).
+    """
+    return torch.logsumexp(logits.float(), dim=1, keepdim=True)
 
 
 def mutual_information_lower_bound(

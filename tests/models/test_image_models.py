@@ -86,7 +86,7 @@ def test_generator_uses_batchnorm_and_critic_leaky_relu() -> None:
 
 
 def test_config_keeps_archs_with_their_data() -> None:
-    with pytest.raises(UserError, match="image data needs 'dcgan' or 'resnet'"):
+    with pytest.raises(UserError, match="image data needs 'dcgan', 'resnet' or"):
         load_config("digits-wgan-gp", model={"arch": "mlp"})
     with pytest.raises(UserError, match="is for images"):
         load_config(None, model={"arch": "dcgan"})

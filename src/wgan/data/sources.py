@@ -11,7 +11,8 @@ one global batch, which is the batch a single process would draw.
 Labelled data (the toy mixtures, whose label is the mode; scikit-learn's digits; MNIST and CIFAR-10
 with their labels; a points .csv with a `label` column) also gives `labelled_batch`, the same
 draws with each sample's class, and the classes of the held-out set. `TransformedSource` applies
-a fixed map (`data.transform`) to every sample, the second domain of a CycleGAN demo.
+a fixed map (`data.transform`) to every sample, the second domain of a CycleGAN demo;
+`StackedSource` stacks grey images as the channels of one sample (`data.stack`, Stacked MNIST).
 """
 
 from __future__ import annotations
@@ -314,9 +315,9 @@ class ImageSource:
             self.resident = torch.cat(chunks).to(device)
 
     def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
-        return self._images(self.order.next(n, generator, rows))
+        return self.training_images(self.order.next(n, generator, rows))
 
-    def _images(self, index: Tensor) -> Tensor:
+    def training_images(self, index: Tensor) -> Tensor:
         """The training images at `index`, from the resident copy or converted now."""
         if self.resident is not None:
             return self.resident[index]
@@ -327,7 +328,7 @@ class ImageSource:
     ) -> tuple[Tensor, Tensor]:
         index = self.order.next(n, generator, rows)
         labels = _require(self.train.labels)[index.cpu().numpy()]
-        return self._images(index), torch.from_numpy(labels).to(self.device)
+        return self.training_images(index), torch.from_numpy(labels).to(self.device)
 
     def class_frequencies(self) -> Tensor:
         labels = torch.from_numpy(_require(self.train.labels)).to(self.device)
@@ -350,6 +351,73 @@ class ImageSource:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.order.load_state_dict(state)
+
+
+class StackedSource:
+    """Samples of `depth` grey images drawn independently and uniformly at random, one per channel:
+    Stacked MNIST (Metz et al. 2017; VEEGAN; PacGAN), whose modes are the triples of digits.
+
+    `digits` is an ImageSource of one channel. Training batches are fresh draws (indices into the
+    training digits, with replacement) from the run's generator, so the stream samples the stacked
+    distribution exactly and has no state of its own: the checkpointed generator makes a resumed
+    run draw the same stacks. The held-out and the reference sets are fixed stacks of the
+    held-out and of the training digits, as many as there are held-out digits, drawn with a fixed
+    seed: the same for every run on the data, as ImageSource's split is.
+    """
+
+    def __init__(self, digits: ImageSource, depth: int) -> None:
+        channels, resolution, _ = digits.sample_shape
+        if channels != 1:
+            raise ValueError(f"stacking needs images of one channel, got {channels}")
+        self.digits = digits
+        self.depth = depth
+        self.device = digits.device
+        self.description = f"{digits.description}, {depth} stacked per sample"
+        self.sample_shape: tuple[int, ...] = (depth, resolution, resolution)
+        self.modes: Modes | None = None
+        self.n_train: int | None = None  # an exact sampler: any batch size draws fresh stacks
+        self.n_classes: int | None = None  # the stacks are unlabelled: their modes are counted
+        self.scaler: Standardizer | None = None
+        rng = np.random.default_rng(_IMAGE_SPLIT_SEED)
+        n = len(digits.held)
+        self.held_stacks = rng.integers(len(digits.held), size=(n, depth))  # positions in held
+        self.reference_stacks = rng.integers(len(digits.train), size=(n, depth))
+
+    def _stacked(self, images: Tensor) -> Tensor:
+        """(m * depth, 1, R, R) images, `depth` consecutive ones a sample -> (m, depth, R, R)."""
+        return images.reshape(-1, *self.sample_shape)
+
+    def batch(self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS) -> Tensor:
+        shape = (n, self.depth)
+        index = torch.randint(
+            len(self.digits.train), shape, generator=generator, device=generator.device
+        )
+        return self._stacked(self.digits.training_images(index[rows].flatten()))
+
+    def labelled_batch(
+        self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS
+    ) -> tuple[Tensor, Tensor]:
+        return _require(None)
+
+    def class_frequencies(self) -> Tensor:
+        return _require(None)
+
+    def holdout(self, n: int) -> Tensor:
+        stacks = self.held_stacks[:n].ravel()
+        return self._stacked(self.digits.held.take(stacks)).to(self.device)
+
+    def holdout_labels(self, n: int) -> Tensor | None:
+        return None
+
+    def reference(self, n: int) -> Tensor:
+        stacks = self.reference_stacks[:n].ravel()
+        return self._stacked(self.digits.train.take(stacks)).to(self.device)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
 
 
 class TransformedSource:
@@ -440,13 +508,14 @@ def build_source(
             standardize=data.standardize and config.gan != "cyclegan",
         )
     elif data.name in IMAGE_DATASETS:
-        source = ImageSource(
+        images = ImageSource(
             load_image_set(data),
             resolution=data.resolution,
-            channels=data.channels,
+            channels=data.channels if data.stack == 1 else 1,
             holdout_fraction=data.holdout_fraction,
             device=device,
         )
+        source = images if data.stack == 1 else StackedSource(images, data.stack)
     else:
         source = ToySource(data.name, seed=config.seed, device=device)
     if data.transform != "none":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from wgan.config import Config
-from wgan.data.sources import DataSource, ImageSource
+from wgan.data.sources import DataSource, ImageSource, StackedSource
 from wgan.evaluation.common import Evaluator
 from wgan.evaluation.conditional import NO_CONDITIONING, Conditioning
 from wgan.evaluation.images import ImageEvaluator
@@ -21,7 +21,7 @@ def build_evaluator(
     conditioning: Conditioning = NO_CONDITIONING,
 ) -> Evaluator:
     """The evaluator of a run's data; `conditioning`, that of a conditional run's GAN kind."""
-    if isinstance(source, ImageSource):
+    if isinstance(source, ImageSource | StackedSource):
         return ImageEvaluator(
             source,
             inception_weights=config.eval.inception_weights,

@@ -1,5 +1,5 @@
 """The evaluation of image runs: FID/KID (and IS) in a feature space, class coverage and
-confidence, outside judges' confidence, W1 in pixel space."""
+confidence, outside judges' confidence, W1 in pixel space; the modes of stacked images."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from wgan.data.sources import ImageSource, ImageSplit
+from wgan.data.sources import ImageSource, ImageSplit, StackedSource
 from wgan.evaluation.common import Generate, noise_floor, protocol, split_real
 from wgan.evaluation.conditional import Conditioning
 from wgan.lipschitz import critic_lipschitz_bound
@@ -26,7 +26,7 @@ IMAGE_KEYS = (
     "confidence_real", "classifier_accuracy", "judges", "judges_confidence_gap",
     "judges_classes_covered", "w1_pixels", "w1_pixels_noise_floor",
     "w1_pixels_noise_floor_std", "sliced_w1_pixels", "critic_w_estimate", "critic_lipschitz_bound",
-    "protocol",
+    "modes_covered", "modes_total", "mode_kl", "protocol",
 )  # fmt: skip
 
 
@@ -43,12 +43,15 @@ class ImageEvaluator:
     come with their real-vs-real values (`precision_real`...: the reference set scored against
     the held-out one), the values a perfect generator would show at this n. On labelled data the
     outside judges (`wgan.metrics.judges`), fitted once per training split, score the generated
-    and the held-out images.
+    and the held-out images. Stacked images (`StackedSource`) have no classes of their own: the
+    classifier of their labelled grey images classifies each channel of n generated samples
+    (`n`, not capped by the held-out set) and `wgan.metrics.modes.stacked_modes` counts their
+    modes.
     """
 
     def __init__(
         self,
-        source: ImageSource,
+        source: ImageSource | StackedSource,
         *,
         inception_weights: str | None,
         device: torch.device,
@@ -66,25 +69,32 @@ class ImageEvaluator:
         self.extractor: FeatureExtractor | None = None
         self.classifier: Any = None  # ClassifierFeatures when the data has labels
         self.judges: Judges | None = None  # the outside judges, when the data has labels
+        self.channel_classifier: Any = None  # ClassifierFeatures of stacked labelled images
         self._cache: dict[tuple[str, int], Any] = {}  # fixed-set quantities, by name and size
 
     def _build(self) -> None:
         from wgan.metrics.classifier import cached_classifier
         from wgan.metrics.inception import InceptionFeatures
 
-        train, held = self.source.train, self.source.held
+        source = self.source
+        labelled = source.digits if isinstance(source, StackedSource) else source
+        train, held = labelled.train, labelled.held
         if train.labels is not None and held.labels is not None:
-            self.classifier = cached_classifier(
+            classifier = cached_classifier(
                 key=train.fingerprint(),
                 train_take=train.take,
                 train_labels=train.labels,
                 held_images=held.first(len(held)),
                 held_labels=held.labels,
-                channels=self.source.sample_shape[0],
+                channels=labelled.sample_shape[0],
                 device=self.device,
                 quiet=self.quiet,
             )
-            self.judges = cached_judges(train)
+            if labelled is not source:  # it classifies each channel of a stacked image
+                self.channel_classifier = classifier
+            else:
+                self.classifier = classifier
+                self.judges = cached_judges(train)
         if self.inception_weights:
             self.extractor = InceptionFeatures(self.inception_weights, device=self.device)
         else:
@@ -119,7 +129,10 @@ class ImageEvaluator:
         m = len(held)
         conditional = self.conditional
         labels = conditional.labels(m, held_labels)
-        fake = generate(m, labels=labels)
+        # Stacked (unconditional) runs count modes on n samples (the papers use 26 000), the
+        # other keys take the first m of them.
+        counted = generate(n) if self.channel_classifier is not None else None
+        fake = generate(m, labels=labels) if counted is None else counted[:m]
         flat_held, flat_fake = held.flatten(1).cpu().double(), fake.flatten(1).cpu().double()
         flat_reference = reference.flatten(1).cpu().double()
         pixel_floor = self._fixed(
@@ -193,6 +206,9 @@ class ImageEvaluator:
             }
         if self.judges is not None:
             result |= _judged(self.judges, fake, held)
+        if counted is not None:
+            result |= _stacked_modes(self.channel_classifier, counted)
+            result["protocol"]["n_fake_modes"] = len(counted)
         classes = None
         if labels is not None and self.classifier is not None:
             classes = torch.from_numpy(fake_p.argmax(1))
@@ -239,6 +255,16 @@ def _judged(judges: Judges, fake: Tensor, held: Tensor) -> dict[str, Any]:
         ),
         "judges_classes_covered": min(int(s["classes_covered"]) for s in scores.values()),
     }
+
+
+def _stacked_modes(classifier: Any, fake: Tensor) -> dict[str, Any]:
+    """The mode keys of stacked samples (n, k, H, W): each channel classified on its own."""
+    from wgan.metrics.modes import stacked_modes
+
+    n, k = fake.shape[:2]
+    probs = classifier(fake.reshape(n * k, 1, *fake.shape[2:])).probs
+    modes = stacked_modes(probs.argmax(1).reshape(n, k), classifier.n_classes)
+    return {"modes_covered": modes.covered, "modes_total": modes.total, "mode_kl": modes.kl}
 
 
 def _kid(real: Tensor, fake: Tensor) -> tuple[float, float]:

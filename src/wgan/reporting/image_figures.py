@@ -21,6 +21,7 @@ from wgan.reporting.figures import (
 GRID_SIZE = 64  # images in the fixed-z grid saved at each evaluation of an image run
 PROGRESS_ROWS = 7  # saved steps shown in report.png's samples over training
 PROGRESS_COUNT = 24  # samples of each of those steps
+ARITHMETIC_GROUPS = (0, 1, 2)  # the classes a, b, c of the latent arithmetic a - b + c shown
 
 
 def image_grid(images: np.ndarray, *, ncols: int | None = None, pad: int = 1) -> np.ndarray:
@@ -194,10 +195,14 @@ def write_image_report(
     interpolations: np.ndarray,
     config: dict[str, Any],
     records: list[dict[str, Any]],
+    arithmetic: np.ndarray | None = None,
 ) -> Path:
     """report.png and report.md of an image run.
 
-    report.png: held-out real images, generated ones (fixed z) and latent interpolations, large;
+    report.png: held-out real images, generated ones (fixed z), latent interpolations and, for a
+    conditional run, latent arithmetic, large (`arithmetic` (rows, 4, C, H, W): G(m_0), G(m_1),
+    G(m_2) and G(m_0 - m_1 + m_2) for the mean inputs m_k of the classes of ARITHMETIC_GROUPS, as
+    `Run.latent_arithmetic` gives them);
     below them one row of 24 samples per saved step over training, the same z down each column;
     at the bottom the curves (FID and KID, precision/recall/density/coverage, the classifiers'
     confidence, the critic's W estimate and pixel W1). real, fake: (n, C, H, W) in [-1, 1];
@@ -211,7 +216,7 @@ def write_image_report(
     strip_height = 16 * max(1, len(progress)) * (side + 1) / (PROGRESS_COUNT * (side + 1))
     fig = plt.figure(figsize=(16, 5.0 + strip_height + 4.4))
     grid_spec = fig.add_gridspec(3, 4, height_ratios=[5.0, strip_height, 4.4])
-    top = grid_spec[0, :].subgridspec(1, 3)
+    top = grid_spec[0, :].subgridspec(1, 3 if arithmetic is None else 4)
     _show_grid(fig.add_subplot(top[0]), image_grid(real[:64], ncols=8), "held-out real images")
     _show_grid(fig.add_subplot(top[1]), image_grid(fake[:64], ncols=8),
                f"generated, step {step} (fixed z)")  # fmt: skip
@@ -221,6 +226,13 @@ def write_image_report(
         image_grid(interpolations.reshape(rows * steps, *interpolations.shape[2:]), ncols=steps),
         "latent interpolations (slerp)",
     )
+    if arithmetic is not None:
+        a, b, c = ARITHMETIC_GROUPS
+        _show_grid(
+            fig.add_subplot(top[3]),
+            image_grid(arithmetic.reshape(-1, *arithmetic.shape[2:]), ncols=4),
+            f"latent arithmetic: means of classes {a}, {b}, {c}\nand G(m_{a} - m_{b} + m_{c})",
+        )
     _show_progress(fig.add_subplot(grid_spec[1, :]), progress)
     plot_image_curves(fig.add_subplot(grid_spec[2, 0]), fig.add_subplot(grid_spec[2, 3]), records)
     plot_fidelity_diversity(fig.add_subplot(grid_spec[2, 1]), evals, "features")

@@ -40,9 +40,12 @@ class Sampler:
         first = self.seed + _EVAL_STREAM if seed is None else seed
         return torch.Generator(device=self.device).manual_seed(first + stream)
 
-    def noise(self, n: int, *, seed: int | None = None) -> Tensor:
-        """n latent vectors from the evaluation stream (fixed by the run's seed), or from `seed`."""
-        return torch.randn(n, self.latent_dim, generator=self._rng(seed), device=self.device)
+    def noise(self, n: int, *, seed: int | None = None, truncation: float | None = None) -> Tensor:
+        """n latent vectors from the evaluation stream (fixed by the run's seed), or from `seed`;
+        from the normal truncated at +-`truncation` when it is given (`truncated_normal`)."""
+        return truncated_normal(
+            (n, self.latent_dim), truncation, generator=self._rng(seed), device=self.device
+        )
 
     def code(self, n: int, *, seed: int | None = None, labels: Tensor | None = None) -> Code:
         """Codes for n samples of a conditional run: `labels` (n,) when given, else drawn, from
@@ -54,25 +57,60 @@ class Sampler:
             n, rng, labels=None if labels is None else labels.to(self.device)
         )
 
-    @torch.no_grad()
     def generate(self, z: Tensor, code: Code = NO_CODE) -> Tensor:
         """Samples for the latent vectors z (n, latent_dim) and, in a conditional run, their
         codes: the sampling generator in eval mode, fp32, in the data's units."""
+        return self.decode(self.kind.generator_input(z.to(self.device), code))
+
+    @torch.no_grad()
+    def decode(self, inputs: Tensor) -> Tensor:
+        """Samples for the generator's whole inputs (n, latent_dim + code dim): z with the
+        encoded codes appended (`generator_input`), or any vector of that space."""
         model = self.generator()
         was_training = model.training
         model.eval()
         try:
-            samples = model(self.kind.generator_input(z.to(self.device), code)).float()
+            samples = model(inputs.to(self.device)).float()
         finally:
             model.train(was_training)
         return samples if self.to_data is None else self.to_data(samples)
 
-    def sample(self, n: int, *, seed: int | None = None, labels: Tensor | None = None) -> Tensor:
+    def sample(
+        self,
+        n: int,
+        *,
+        seed: int | None = None,
+        labels: Tensor | None = None,
+        truncation: float | None = None,
+    ) -> Tensor:
         """n generated samples in fp32, from the sampling generator in eval mode.
 
         Without `seed` the latent vectors are the run's fixed evaluation z: the same at every step.
         In a conditional run `labels` (n,) are the classes (InfoGAN: the categorical code) to
-        generate; without them they are drawn with the classes' shares.
+        generate; without them they are drawn with the classes' shares. `truncation`: z from
+        the normal truncated at +-truncation (BigGAN's truncation trick).
         """
         code = self.code(n, seed=seed, labels=labels)
-        return self.generate(self.noise(n, seed=seed), code)
+        return self.generate(self.noise(n, seed=seed, truncation=truncation), code)
+
+
+def truncated_normal(
+    shape: tuple[int, ...],
+    threshold: float | None,
+    *,
+    generator: torch.Generator,
+    device: torch.device,
+) -> Tensor:
+    """N(0, I) samples of `shape` with every entry of magnitude above `threshold` drawn again
+    until none is (the truncation trick of Brock et al. 2019, section 3.1); plain N(0, I) for
+    threshold None. Smaller thresholds trade the samples' variety for their fidelity."""
+    z = torch.randn(shape, generator=generator, device=device)
+    if threshold is None:
+        return z
+    if threshold <= 0:
+        raise ValueError(f"the truncation threshold must be positive, got {threshold}")
+    outside = z.abs() > threshold
+    while outside.any():
+        z[outside] = torch.randn(int(outside.sum()), generator=generator, device=device)
+        outside = z.abs() > threshold
+    return z

@@ -4,7 +4,7 @@ step, for every loss of `wgan.losses` and every Lipschitz method, stabiliser and
 `Trainer.critic_step` and `Trainer.generator_step` are WGAN-GP's Algorithm 1 (Gulrajani et al.
 2017) when the config says so; benchmarks/reference_wgan_gp.py writes the same step the plain way,
 and tests/test_reference_step.py checks that the two agree. What differs between the GAN kinds
-(unconditional, cgan, acgan, infogan) comes from the run's kind (`wgan.training.kinds`), chosen
+(unconditional, cgan, acgan, infogan, sgan) comes from the run's kind (`wgan.training.kinds`), chosen
 once; the loop that drives the steps is `wgan.training.loop`.
 """
 
@@ -19,8 +19,9 @@ from torch import Tensor, nn
 from wgan import distributed, losses
 from wgan.config import Config
 from wgan.data.sources import DataSource
+from wgan.errors import UserError
 from wgan.evaluation.evaluator import build_evaluator
-from wgan.models import critic_features
+from wgan.models import critic_features, regularised_weights
 from wgan.training.base import TrainerBase, frozen
 from wgan.training.codes import Code
 from wgan.training.kinds import CriticCall, Unconditional, make_kind
@@ -97,6 +98,7 @@ class Trainer(TrainerBase):
             else:
                 real, labels = self.source.batch(n, self.rng, rows=self.rows), None
             real = self.memory_format(real)
+            labelled = self.kind.labelled_batch(n, self.rng, rows=self.rows)  # sgan's
         with timer("generator forward"), torch.no_grad(), self.autocast():
             fake, code = self._fake(n, labels)
         noise_std = self.instance_noise_std()
@@ -105,6 +107,13 @@ class Trainer(TrainerBase):
             with timer("critic forward"):
                 real_scores, fake_scores, real_out, fake_out = self._scores(real, fake, labels)
                 extra, extra_stats = self.kind.critic_terms(real_out, fake_out, code)
+                if labelled is not None:
+                    examples = self.noisy(self.memory_format(labelled[0]), noise_std)
+                    logits = self._critic_call(examples, None)[1]
+                    assert logits is not None  # a kind with labelled examples has class logits
+                    term, stats = self.kind.supervised_terms(logits.float(), labelled[1])
+                    extra = term if extra is None else extra + term
+                    extra_stats |= stats
             with timer("penalty"):
                 objective = losses.critic_objective(
                     real_scores,
@@ -129,6 +138,10 @@ class Trainer(TrainerBase):
                 fake, code = self._fake(n)
                 fake = self.noisy(fake, noise_std)
                 loss, stats = self._generator_loss(fake, code, noise_std)
+            beta = self.config.stabilizers.orthogonal_reg
+            if beta > 0:  # in fp32, outside autocast
+                weights = regularised_weights(self.generator)
+                loss = loss + beta * losses.orthogonal_regularization(weights)
             self.generator_update(loss)
         self.update_ema()
         return {"generator_loss": loss.detach(), **stats}
@@ -159,6 +172,18 @@ class Trainer(TrainerBase):
             features = critic_features(self.critic, fake).float()
             loss = loss + cfg.ebgan.pullaway_weight * losses.pullaway_term(features)
         return loss, stats
+
+    # ---- state ----------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        return super().state_dict() | {"kind": self.kind.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        try:
+            self.kind.load_state_dict(state.get("kind") or {})
+        except (KeyError, TypeError) as err:
+            raise UserError(f"the checkpoint does not fit this run ({err})") from None
 
     # ---- samples and evaluation -----------------------------------------------------------
 
