@@ -44,12 +44,15 @@ def test_train_then_evaluate_counts_modes_of_1000(
     assert 0 <= result["mode_kl"] <= math.log(1000)
     assert result["protocol"]["n_fake_modes"] == 50  # modes counted on all n generated images
     assert result["classes_covered"] is None and result["w1_pixels"] > 0
+    assert 0 <= result["classifier_accuracy"] <= 1  # the digit classifier's, on held-out digits
     assert main(["sample", str(out), "-n", "4", "-o", str(tmp_path / "s.npy")]) == 0
     assert np.load(tmp_path / "s.npy").shape == (4, 3, 8, 8)
     capsys.readouterr()
     assert main(["evaluate", str(out), "--data", str(data)]) == 2
     err = capsys.readouterr().err
     assert "leave out --data" in err and len(err.strip().splitlines()) == 1
+    assert main(["train", "stackedmnist-wgan-gp", "--out", str(tmp_path / "none")]) == 2
+    assert "needs data.path (or --data PATH)" in capsys.readouterr().err
 
 
 class _PatchReader:

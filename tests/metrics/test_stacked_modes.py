@@ -28,6 +28,12 @@ def test_one_mode_is_log_1000_and_every_mode_once_is_zero() -> None:
     assert every.covered == 1000 and every.kl == pytest.approx(0.0, abs=1e-12)
 
 
+def test_uniform_triples_cover_their_expected_share() -> None:
+    # E covered = 1000 (1 - (1 - 1/1000)^n) = 864.7 at n = 2000; its sd is about 10.
+    digits = np.random.default_rng(0).integers(0, 10, size=(2000, 3))
+    assert abs(stacked_modes(digits).covered - 864.7) < 30
+
+
 def test_other_depths_and_class_counts() -> None:
     modes = stacked_modes(np.array([[0, 2], [2, 0], [2, 0]]), n_classes=3)
     assert (modes.covered, modes.total) == (2, 9)

@@ -208,6 +208,7 @@ class ImageEvaluator:
             result |= _judged(self.judges, fake, held)
         if counted is not None:
             result |= _stacked_modes(self.channel_classifier, counted)
+            result["classifier_accuracy"] = self.channel_classifier.accuracy
             result["protocol"]["n_fake_modes"] = len(counted)
         classes = None
         if labels is not None and self.classifier is not None:
