@@ -36,6 +36,7 @@ def test_train_then_evaluate_counts_modes_of_1000(
     data, out = write_patch_mnist(tmp_path / "mnist"), tmp_path / "run"
     argv = ["train", "stackedmnist-wgan-gp", "--data", str(data), "--steps", "2", "--out", str(out)]
     assert main([*argv, *TINY]) == 0
+    assert "| modes | mode KL |" in (out / "report.md").read_text()
     capsys.readouterr()
     assert main(["evaluate", str(out), "--n", "50"]) == 0
     result = json.loads(capsys.readouterr().out)

@@ -69,6 +69,8 @@ class TrainingProgress:
             shown = f"FID {fid:.2f}" if fid is not None else f"W1 px {record['w1_pixels']:.2f}"
             if record["classes_total"]:
                 shown += f" classes {record['classes_covered']}/{record['classes_total']}"
+            if record.get("mode_kl") is not None:  # stacked images
+                shown += f" modes {record['modes_covered']}/{record['modes_total']}"
             self.fields["w1"] = shown
         if record["kind"] == "eval":
             if not self.interactive and not self.quiet:

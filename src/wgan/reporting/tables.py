@@ -96,6 +96,11 @@ CYCLE_COLUMNS = (
         _with("translation_error_ba", "translation_baseline_ba", ".4f"),
     ),
 )
+# Stacked images (data.stack): their modes, after the image columns.
+STACKED_COLUMNS = (
+    Column("modes", _count("modes_covered", "modes_total")),
+    Column("mode KL", _value("mode_kl", ".2f")),
+)
 CONDITIONAL_COLUMNS = {
     "cgan": Column("label accuracy", _value("label_accuracy", ".1%")),
     "acgan": Column("label accuracy", _value("label_accuracy", ".1%")),
@@ -109,6 +114,8 @@ def columns_of(config: dict[str, Any]) -> tuple[Column, ...]:
         return CYCLE_COLUMNS
     images = config["data"]["name"] in IMAGE_DATASETS
     columns = IMAGE_COLUMNS if images else POINT_COLUMNS
+    if config["data"].get("stack", 1) != 1:
+        columns = (*columns, *STACKED_COLUMNS)
     extra = CONDITIONAL_COLUMNS.get(config["gan"])
     return columns if extra is None else (*columns, extra)
 
