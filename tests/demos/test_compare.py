@@ -111,6 +111,7 @@ def test_summary_averages_seeds_and_ranks_by_w1() -> None:
         "eval_n": 2500, "command": "wgan compare", "date": "today", "total_seconds": 60.0,
         "load_average_at_end": [1.0], "n_seeds": 2, "seeds": [0, 1], "train_seconds_sum": 12.0,
         "protocol": None, "steps": 10, "budget_s": None, "datasets": ["25gaussians"],
+        "evaluations": 5,
     }  # fmt: skip
     header["machine"]["load_average"] = [1.0]
     text = markdown(rows, header)

@@ -55,10 +55,15 @@ import numpy as np
 
 from wgan.config import TOY_DATASETS, Config, build_config, load_config, merge
 from wgan.data.toy import MIXTURES
-from wgan.demos.compare_figures import curves_figure, samples_figure
-from wgan.demos.protocols import PROTOCOLS, Protocol, Published, get_protocol
+from wgan.demos.compare_report import (
+    BUDGET_TOLERANCE,
+    curves_figure,
+    markdown,
+    samples_figure,
+)
+from wgan.demos.protocols import Protocol, get_protocol
 from wgan.errors import UserError
-from wgan.reporting.files import markdown_table, write_json, write_markdown
+from wgan.reporting.files import write_json, write_markdown
 
 DEFAULT_METHODS = (
     "wgan-gp",
@@ -76,18 +81,8 @@ DEFAULT_METHODS = (
 DEFAULT_OUT = Path("runs/compare")
 EVAL_N = 2500  # samples per side of the evaluations, as in the VEEGAN and PacGAN tables
 EVALUATIONS = 5  # evaluations of every run after the one at step 0: the points of its curve
-BUDGET_TOLERANCE = 0.15  # a run's training time within this share of the budget
 # The evaluation keys a run's curve keeps, at each evaluation.
 CURVE_KEYS = ("step", "elapsed_s", "w1", "w1_noise_floor", "precision", "recall", "modes_covered")
-
-# The toy numbers of the papers for 25 Gaussians, 2500 samples: (method, modes, high quality, source).
-PUBLISHED_25 = (
-    ("GAN", "3.3", "0.5%", "VEEGAN (Srivastava et al. 2017), Table 1"),
-    ("Unrolled GAN", "23.6", "16%", "VEEGAN, Table 1"),
-    ("VEEGAN", "24.6", "40%", "VEEGAN, Table 1"),
-    ("WGAN-GP", "about 24", "29%", "as quoted in the project's issue"),
-    ("PacGAN", "23.8", "91%", "PacGAN (Lin et al. 2018)"),
-)
 
 
 @dataclass(frozen=True)
@@ -410,183 +405,6 @@ def ci95(values: Sequence[float]) -> float | None:
     return float(t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values)))
 
 
-def _times(seeds: list[int]) -> str:
-    if len(seeds) == 1:
-        return f"once (seed {seeds[0]})"
-    return f"{len(seeds)} times (seeds {', '.join(map(str, seeds))})"
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
-def _steps(r: dict[str, Any]) -> str:
-    low, high = r["steps_min"], r["steps_max"]
-    return str(low) if low == high else f"{low}-{high}"
-
-
-def _wall(r: dict[str, Any]) -> str:
-    wall = f"{r['train_seconds']:.0f} s"
-    if r["train_cpu_seconds"] is not None:
-        wall += f" ({r['train_cpu_seconds']:.0f} s CPU)"
-    return wall + (f" ({r['off_budget']} off budget)" if r["off_budget"] else "")
-
-
-def _markdown_row(r: dict[str, Any], has_modes: bool) -> list[str]:
-    """A (data set, method) row of compare.md: means over seeds, spreads where there are several."""
-    method = r["method"] + (f" ({r['diverged']} of {r['seeds']} diverged)" if r["diverged"] else "")
-    blank_modes = ["", "", ""] if has_modes else []
-    if r["w1_mean"] is None:
-        return [method, _steps(r), "diverged", "", "", "", *blank_modes, _wall(r)]
-    several = r["seeds"] - r["diverged"] > 1
-    w1 = f"{r['w1_mean']:.4f}" + (f" ± {r['w1_ci95']:.4f}" if several else "")
-    row = [
-        method,
-        _steps(r),
-        w1,
-        f"{r['w1_noise_floor']:.4f}",
-        f"{r['precision_mean']:.2f}",
-        f"{r['recall_mean']:.2f}",
-    ]
-    if has_modes:
-        modes = f"{r['modes_mean']:.1f}/{r['modes_total']}"
-        quality = _pct(r["high_quality_mean"])
-        if several:
-            modes += f" ± {r['modes_ci95']:.1f} [{r['modes_min']}-{r['modes_max']}]"
-            quality += f" ± {_pct(r['high_quality_ci95'])} ({_pct(r['high_quality_min'])})"
-        kl = r["reverse_kl_mean"]
-        row += [modes, quality, "" if kl is None else f"{kl:.2f}"]
-    return [*row, _wall(r)]
-
-
-def _length(header: dict[str, Any]) -> str:
-    """How long the runs trained, in words."""
-    if header["budget_s"] is not None:
-        return (
-            f"each for the same wall-clock budget of {header['budget_s']:g} s (training and its "
-            f"{EVALUATIONS + 1} evaluations; the steps that fit were resolved from a timing of "
-            "each run's config in the process that trained it, and are given as a range over "
-            f"the seeds; a run more than {BUDGET_TOLERANCE:.0%} away from the budget is counted "
-            "as off budget)"
-        )
-    if header["steps"] is not None:
-        return f"each for {header['steps']} generator steps"
-    return "each for its preset's steps"
-
-
-def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
-    m, n = header["machine"], header["eval_n"]
-    gpu = f", GPU {m['gpu']}" if m["gpu"] else ""
-    protocol = None if header["protocol"] is None else PROTOCOLS[header["protocol"]]
-    title = f"the {protocol.name} protocol" if protocol else "the toy data"
-    lines = [
-        f"# GAN methods on {title}",
-        "",
-        f"Command: `{header['command']}`",
-        "",
-        f"Machine: {m['cpu']}, {m['cpus']} CPUs{gpu}; Python {m['python']}, torch {m['torch']}; "
-        f"load average {m['load_average']} at the start, {header['load_average_at_end']} at the "
-        f"end. Date: {header['date']}. Wall time of this invocation "
-        f"{header['total_seconds'] / 60:.1f} min; the runs' training times add up to "
-        f"{header['train_seconds_sum'] / 60:.1f} min.",
-        "",
-        f"Each method is the preset `<data set>-<method>` (see `wgan presets`), trained "
-        f"{_times(header['seeds'])}, {_length(header)}, and evaluated "
-        f"{EVALUATIONS + 1} times (the last at the end) on {n} generated and {n} held-out real "
-        "samples. W1 is the exact optimal-transport distance between them; the noise floor is W1 "
-        f"between two real sets of {n}, the score of a perfect generator; precision and recall "
-        "are k-nearest-neighbour manifold estimates (k = 3). A mode is covered when at least one "
-        "high-quality sample has it as nearest centre; a sample is high quality within 3 standard "
-        "deviations of its nearest centre (VEEGAN's definitions); the reverse KL is that of the "
-        "high-quality samples' mode histogram against uniform (PacGAN's). Means over seeds where a "
-        "method has several runs, ± the half-width of the mean's 95% confidence interval "
-        "(Student's t over the seeds), [min-max] for modes and (min) for the high-quality share; "
-        "wall time is training with its evaluations, and the CPU time it had (on a shared machine "
-        "less than the wall time times the threads). Ranked by mean W1.",
-        "",
-    ]
-    if protocol is not None:
-        lines += _protocol_notes(protocol, header)
-    for dataset in dict.fromkeys(r["dataset"] for r in summary):
-        has_modes = dataset in MIXTURES
-        columns = ["method", "steps", "exact W1", "noise floor", "precision", "recall"]
-        columns += [*(["modes", "high quality", "reverse KL"] if has_modes else []), "wall time"]
-        rows = [_markdown_row(r, has_modes) for r in summary if r["dataset"] == dataset]
-        lines += [f"## {dataset}", ""]
-        lines += [*markdown_table(columns, rows, align="l" + "r" * (len(columns) - 1)), ""]
-        if protocol is not None:
-            lines += _published_table(protocol, dataset, summary)
-    if protocol is None and "25gaussians" in header["datasets"]:
-        lines += [
-            "## Published toy numbers, 25 Gaussians, 2500 samples",
-            "",
-            *markdown_table(
-                ["method", "modes (of 25)", "high quality", "source"],
-                [list(row) for row in PUBLISHED_25],
-                align="lrrl",
-            ),
-            "",
-            "The papers use their own networks and training lengths; the data (a 5 x 5 grid of "
-            "Gaussians with standard deviation 0.05 for a spacing of 2) and the definitions are "
-            "the same up to scale (`wgan compare --protocol pacgan` runs their setting).",
-            "",
-        ]
-    lines += ["![final samples](compare.png)", "", "![curves](curves.png)", ""]
-    return "\n".join(lines)
-
-
-def _protocol_notes(protocol: Protocol, header: dict[str, Any]) -> list[str]:
-    shortened = header["steps"] is not None and header["steps"] != protocol.steps
-    notes = [
-        f"The {protocol.name} protocol (`wgan.demos.protocols`): PacGAN's data, networks (generator "
-        "4 x 400 ReLU with BatchNorm, discriminator 3 x 200 maxout units of 5 pieces), batch 100 "
-        f"and {protocol.steps} generator steps; {protocol.trials} trials; {protocol.eval_n} "
-        "samples. Published rows: " + protocol.source + ", quoted from the paper, not rerun.",
-        "",
-    ]
-    if shortened or header["budget_s"] is not None:
-        notes += [
-            f"**These runs are shorter than the protocol's {protocol.steps} steps**, so wgan's "
-            "rows are not the protocol's result: they say where each method stands after the "
-            "steps given here.",
-            "",
-        ]
-    return notes
-
-
-def _published_table(protocol: Protocol, dataset: str, summary: list[dict[str, Any]]) -> list[str]:
-    """The paper's rows for `dataset` with wgan's measured ones beside them."""
-    total = len(MIXTURES[dataset].centres)
-    rows = [_published_row(p, total, protocol) for p in protocol.published[dataset]]
-    for r in summary:
-        if r["dataset"] == dataset and r["w1_mean"] is not None:
-            kl = r["reverse_kl_mean"]
-            rows.append(
-                [
-                    f"wgan {r['method']} ({_steps(r)} steps)",
-                    f"{r['modes_mean']:.1f}",
-                    _pct(r["high_quality_mean"]),
-                    "" if kl is None else f"{kl:.2f}",
-                    "measured here",
-                ]
-            )
-    return [
-        f"{protocol.source.split(',')[0]}'s table for the {dataset} beside wgan's:",
-        "",
-        *markdown_table(
-            ["method", f"modes (of {total})", "high quality", "reverse KL", "source"],
-            rows,
-            align="lrrrl",
-        ),
-        "",
-    ]
-
-
-def _published_row(p: Published, total: int, protocol: Protocol) -> list[str]:
-    kl = "" if p.reverse_kl is None else f"{p.reverse_kl:.2f}"
-    return [p.method, f"{p.modes:g}", _pct(p.high_quality), kl, protocol.source.split(":")[0]]
-
-
 def run_compare(request: CompareRequest) -> int:
     """Plan, train and evaluate every run, then write compare.json, compare.md, compare.png and
     curves.png."""
@@ -612,6 +430,7 @@ def run_compare(request: CompareRequest) -> int:
         "steps": request.steps,
         "budget_s": request.budget_s,
         "eval_n": request.eval_n,
+        "evaluations": EVALUATIONS,
     }
     print(f"compare: {len(jobs)} runs into {out}", flush=True)
     start = time.perf_counter()
