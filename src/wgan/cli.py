@@ -392,6 +392,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             seeds=args.seeds,
             steps=args.steps,
             budget_s=args.budget_s,
+            budget_clock=args.budget_clock,
             protocol=args.protocol,
             overrides=args.set or [],
             device=args.device,
@@ -469,8 +470,15 @@ def _add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         type=float,
         default=None,
         metavar="T",
-        help="train every run for T wall-clock seconds (evaluations included); the steps that "
-        "fit are timed per run and recorded (instead of --steps; default: none)",
+        help="train every run for T seconds (evaluations included); the steps that fit are "
+        "timed per run and recorded (instead of --steps; default: none)",
+    )
+    compare.add_argument(
+        "--budget-clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="what --budget-s counts: wall-clock seconds, or CPU seconds of the training process "
+        "(the compute a run had on a machine shared with other jobs; default: wall)",
     )
     compare.add_argument(
         "--set",

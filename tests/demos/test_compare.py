@@ -130,11 +130,15 @@ def test_summary_averages_seeds_and_ranks_by_w1() -> None:
 def test_a_budget_is_filled_by_the_steps_its_timing_allows(monkeypatch: pytest.MonkeyPatch) -> None:
     # 100 steps/s, a first evaluation of 1 s and 0.5 s for each of the 5 others: 10 s leave
     # 10 - 1 - 2.5 = 6.5 s of steps, 650 of them, evaluated every 130.
-    monkeypatch.setattr("wgan.training.budget.measure", lambda config: Timing(100.0, 1.0, 0.5, 3.0))
+    monkeypatch.setattr(
+        "wgan.training.budget.measure", lambda config, clock: Timing(100.0, 1.0, 0.5, 3.0)
+    )
     config = fit_budget(tiny_config(), 10.0)
     assert (config.steps, config.eval.every, config.time_budget_s) == (650, 130, 10.0)
     assert config.checkpoint.every == 650
-    monkeypatch.setattr("wgan.training.budget.measure", lambda config: Timing(1.0, 1.0, 0.5, 3.0))
+    monkeypatch.setattr(
+        "wgan.training.budget.measure", lambda config, clock: Timing(1.0, 1.0, 0.5, 3.0)
+    )
     with pytest.raises(UserError, match="--budget-s 10 leaves 6 steps"):
         fit_budget(tiny_config(), 10.0)
 
@@ -144,6 +148,10 @@ def test_runs_off_budget_are_counted() -> None:
     records[0]["train_seconds"], records[1]["train_seconds"] = 10.9, 11.6  # within 15%, not
     records[2]["train_seconds"] = 8.0
     assert summarise(records)[0]["off_budget"] == 2
+    # A budget of CPU seconds is held to the CPU seconds the runs had.
+    for r, cpu in zip(records, (10.0, 9.0, 12.0), strict=True):
+        r |= {"budget_clock": "cpu", "train_cpu_seconds": cpu}
+    assert summarise(records)[0]["off_budget"] == 1
 
 
 def test_a_protocol_fixes_data_networks_and_trials() -> None:

@@ -14,7 +14,9 @@ Three ways to set the length of the runs:
   (`evaluations` of them, for the curves) included. The steps that fit are resolved from a timing
   of the run's config in the process that trains it (`wgan.training.budget.measure`) and recorded
   as the run's `steps`, so a run can be repeated exactly with `wgan train PRESET --steps N`;
-  `train_seconds` says how close the run came to T;
+  `train_seconds` says how close the run came to T. `--budget-clock cpu` counts CPU seconds of
+  the training process instead (`train_cpu_seconds`): on a machine shared with other jobs, the
+  same compute for every method whatever the load;
 - `--protocol veegan|pacgan`: a published protocol (`wgan.demos.protocols`): its data, networks,
   batch, steps, trials and evaluation, and its paper's table beside wgan's figures.
 
@@ -64,6 +66,7 @@ from wgan.demos.compare_report import (
 from wgan.demos.protocols import Protocol, get_protocol
 from wgan.errors import UserError
 from wgan.reporting.files import write_json, write_markdown
+from wgan.training.budget import CLOCKS
 
 DEFAULT_METHODS = (
     "wgan-gp",
@@ -91,7 +94,8 @@ class CompareRequest:
     datasets: Sequence[str] | None = None  # None: TOY_DATASETS, or the protocol's
     seeds: Sequence[int] | None = None  # None: 0, 1, 2, or one per trial of the protocol
     steps: int | None = None  # generator steps for every run; None: each preset's own
-    budget_s: float | None = None  # wall-clock seconds for every run (instead of steps)
+    budget_s: float | None = None  # seconds of training for every run (instead of steps)
+    budget_clock: str = "wall"  # what budget_s counts: wall-clock or CPU seconds (budget.CLOCKS)
     protocol: str | None = None  # "veegan" or "pacgan": a published protocol (protocols.py)
     overrides: Sequence[str] = ()  # `key=value` for every run
     device: str = "cpu"
@@ -119,6 +123,7 @@ class Job:
     seed: int
     config: Config  # with --budget-s, the config before its steps are fitted to the budget
     budget_s: float | None = None
+    budget_clock: str = "wall"
 
     @property
     def name(self) -> str:
@@ -168,8 +173,9 @@ def plan(request: CompareRequest) -> list[Job]:
                 config = load_config(f"{dataset}-{method}", list(request.overrides), **fields)
                 if protocol is not None:  # --set may not undo the protocol
                     config = build_config(merge(config.to_dict(), protocol.run_settings(dataset)))
+                config = _schedule(config, request)
                 jobs.append(
-                    Job(method, dataset, seed, _schedule(config, request), request.budget_s)
+                    Job(method, dataset, seed, config, request.budget_s, request.budget_clock)
                 )
     return jobs
 
@@ -190,13 +196,15 @@ def _schedule(config: Config, request: CompareRequest) -> Config:
     )
 
 
-def fit_budget(config: Config, seconds: float, evaluations: int = EVALUATIONS) -> Config:
-    """`config` with the steps that fill `seconds` of training here, its `evaluations` included:
+def fit_budget(
+    config: Config, seconds: float, clock: str = "wall", evaluations: int = EVALUATIONS
+) -> Config:
+    """`config` with the steps that fill `seconds` of `clock` here, its `evaluations` included:
     steps / rate + evaluations * eval_s + first_eval_s = seconds (the first evaluation is the one
     at step 0, which also computes the noise floors)."""
     from wgan.training.budget import MIN_STEPS, measure
 
-    t = measure(config)
+    t = measure(config, clock)
     steps = math.floor((seconds - t.first_eval_s - evaluations * t.eval_s) * t.steps_per_s)
     if steps < MIN_STEPS:
         raise UserError(
@@ -231,12 +239,14 @@ def run_job(job: Job, out: Path, threads: int | None = None) -> dict[str, Any]:
         torch.set_num_threads(threads)
     run_dir = out / "runs" / job.name
     done = run_dir / "record.json"
-    planned = {"config": job.config.to_dict(), "budget_s": job.budget_s}
+    planned = {"config": job.config.to_dict(), "budget_s": job.budget_s, "clock": job.budget_clock}
     if done.exists():  # finished by an earlier invocation with this very plan: reuse it
         stored = json.loads(done.read_text())
         if stored.get("planned") == planned:
             return dict(stored["record"])
-    config = job.config if job.budget_s is None else fit_budget(job.config, job.budget_s)
+    config = job.config
+    if job.budget_s is not None:
+        config = fit_budget(config, job.budget_s, job.budget_clock)
     trainer = start_run(config, run_dir, overwrite=True, quiet=True)
     record: dict[str, Any] = {
         "method": job.method,
@@ -245,6 +255,7 @@ def run_job(job: Job, out: Path, threads: int | None = None) -> dict[str, Any]:
         "preset": f"{job.dataset}-{job.method}",
         "steps": config.steps,
         "budget_s": job.budget_s,
+        "budget_clock": job.budget_clock,
         "numeric_precision": trainer.precision,
         "error": None,
     }
@@ -381,11 +392,16 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _off_budget(runs: list[dict[str, Any]]) -> int:
-    """How many runs trained more than BUDGET_TOLERANCE away from their budget (0 without one)."""
+    """How many runs trained more than BUDGET_TOLERANCE away from their budget, on its clock
+    (0 without one)."""
+
+    def seconds(r: dict[str, Any]) -> float:
+        return float(r["train_cpu_seconds" if r.get("budget_clock") == "cpu" else "train_seconds"])
+
     return sum(
         1
         for r in runs
-        if r.get("budget_s") and abs(r["train_seconds"] / r["budget_s"] - 1) > BUDGET_TOLERANCE
+        if r.get("budget_s") and abs(seconds(r) / r["budget_s"] - 1) > BUDGET_TOLERANCE
     )
 
 
@@ -414,6 +430,10 @@ def run_compare(request: CompareRequest) -> int:
         raise UserError(f"--eval-n must be at least 10, got {request.eval_n}")
     if request.budget_s is not None and request.budget_s <= 0:
         raise UserError(f"--budget-s must be positive, got {request.budget_s:g}")
+    if request.budget_clock not in CLOCKS:
+        raise UserError(
+            f"--budget-clock is one of {', '.join(CLOCKS)}, got {request.budget_clock!r}"
+        )
     request = request.resolved()
     jobs = plan(request)
     out = Path(request.out)
@@ -429,6 +449,7 @@ def run_compare(request: CompareRequest) -> int:
         "n_seeds": len(request.seeds),
         "steps": request.steps,
         "budget_s": request.budget_s,
+        "budget_clock": request.budget_clock,
         "eval_n": request.eval_n,
         "evaluations": EVALUATIONS,
     }

@@ -188,8 +188,9 @@ def _markdown_row(r: dict[str, Any], has_modes: bool) -> list[str]:
 def _length(header: dict[str, Any]) -> str:
     """How long the runs trained, in words."""
     if header["budget_s"] is not None:
+        clock = "CPU" if header.get("budget_clock") == "cpu" else "wall-clock"
         return (
-            f"each for the same wall-clock budget of {header['budget_s']:g} s (training and its "
+            f"each for the same {clock} budget of {header['budget_s']:g} s (training and its "
             f"{header['evaluations'] + 1} evaluations; the steps that fit were resolved from a timing of "
             "each run's config in the process that trained it, and are given as a range over "
             f"the seeds; a run more than {BUDGET_TOLERANCE:.0%} away from the budget is counted "

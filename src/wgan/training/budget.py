@@ -12,6 +12,7 @@ import math
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,28 +57,37 @@ class BudgetPlan:
         )
 
 
-def measure(config: Config) -> Timing:
+CLOCKS: dict[str, Callable[[], float]] = {
+    "wall": time.perf_counter,  # wall-clock seconds
+    # CPU seconds of this process: on a machine shared with other jobs, the compute a run had.
+    "cpu": time.process_time,
+}
+
+
+def measure(config: Config, clock: str = "wall") -> Timing:
     """Steps per second of `config` and the cost of its evaluations, timed on a throwaway
-    trainer (after WARMUP_STEPS untimed steps, for TIMING_SECONDS and at least 5 steps)."""
+    trainer (after WARMUP_STEPS untimed steps, for TIMING_SECONDS and at least 5 steps), in
+    seconds of `clock` (CLOCKS)."""
     from wgan.training.rundir import make_trainer
 
-    start = time.perf_counter()
+    now = CLOCKS[clock]
+    start = now()
     with tempfile.TemporaryDirectory() as tmp:
         trainer = make_trainer(config, Path(tmp), quiet=True)
         for _ in range(WARMUP_STEPS):
             trainer.train_step()
-        timed, began = 0, time.perf_counter()
-        while timed < 5 or time.perf_counter() - began < TIMING_SECONDS:
+        timed, began, wall_began = 0, now(), time.perf_counter()
+        while timed < 5 or time.perf_counter() - wall_began < TIMING_SECONDS:
             trainer.train_step()
             timed += 1
-        rate = timed / (time.perf_counter() - began)
-        began = time.perf_counter()
+        rate = timed / (now() - began)
+        began = now()
         trainer.evaluate()
-        first_eval = time.perf_counter() - began
-        began = time.perf_counter()
+        first_eval = now() - began
+        began = now()
         trainer.evaluate()
-        eval_s = time.perf_counter() - began
-    return Timing(rate, first_eval, eval_s, time.perf_counter() - start)
+        eval_s = now() - began
+    return Timing(rate, first_eval, eval_s, now() - start)
 
 
 def plan_steps(config: Config, seconds: float) -> BudgetPlan:
