@@ -107,9 +107,7 @@ class Config(_Section):
     # between data and data_b); sgan (semi-supervised: a critic of K class logits trained on
     # data.labelled labelled examples and the unlabelled rest, loss minimax, feature matching).
     # Each but sgan works with every `loss` but ebgan.
-    gan: Literal["unconditional", "cgan", "acgan", "infogan", "cyclegan", "sgan"] = (
-        "unconditional"
-    )
+    gan: Literal["unconditional", "cgan", "acgan", "infogan", "cyclegan", "sgan"] = "unconditional"
     data: DataConfig = DataConfig()
     data_b: DataConfig | None = None  # cyclegan: the second domain
     model: ModelConfig = ModelConfig()

@@ -187,8 +187,15 @@ class TensorSource:
     def labelled_batch(
         self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS
     ) -> tuple[Tensor, Tensor]:
-        index = self.order.next(n, generator, rows).to(self.train_data.device)
+        return self.labelled_items(self.order.next(n, generator, rows))
+
+    def labelled_items(self, index: Tensor) -> tuple[Tensor, Tensor]:
+        """The training samples at `index` and their labels."""
+        index = index.to(self.train_data.device)
         return self.train_view[index], _require(self.train_labels)[index]
+
+    def training_labels(self) -> Tensor:
+        return _require(self.train_labels)
 
     def class_frequencies(self) -> Tensor:
         return _frequencies(_require(self.train_labels), _require(self.n_classes))
@@ -326,13 +333,18 @@ class ImageSource:
     def labelled_batch(
         self, n: int, generator: torch.Generator, rows: slice = ALL_ROWS
     ) -> tuple[Tensor, Tensor]:
-        index = self.order.next(n, generator, rows)
+        return self.labelled_items(self.order.next(n, generator, rows))
+
+    def labelled_items(self, index: Tensor) -> tuple[Tensor, Tensor]:
+        """The training images at `index` and their labels."""
         labels = _require(self.train.labels)[index.cpu().numpy()]
         return self.training_images(index), torch.from_numpy(labels).to(self.device)
 
+    def training_labels(self) -> Tensor:
+        return torch.from_numpy(_require(self.train.labels)).to(self.device)
+
     def class_frequencies(self) -> Tensor:
-        labels = torch.from_numpy(_require(self.train.labels)).to(self.device)
-        return _frequencies(labels, _require(self.n_classes))
+        return _frequencies(self.training_labels(), _require(self.n_classes))
 
     def holdout(self, n: int) -> Tensor:
         return self.held.first(n).to(self.device)

@@ -59,6 +59,21 @@ def critic_estimate(
     return float(scores[0] - scores[1])
 
 
+@torch.no_grad()
+def critic_accuracy(critic: nn.Module, x: Tensor, labels: Tensor, *, chunk: int = 500) -> float:
+    """The share of samples x whose largest class logit (`critic.logits`, a semi-supervised
+    critic's) is their label, the critic in eval mode (its state left as it was)."""
+    classify = critic.logits
+    assert callable(classify), f"{type(critic).__name__} has no logits(x)"
+    was_training = critic.training
+    critic.eval()
+    try:
+        logits = torch.cat([classify(x[i : i + chunk]) for i in range(0, len(x), chunk)])
+    finally:
+        critic.train(was_training)
+    return float((logits.argmax(1) == labels.to(logits.device)).double().mean())
+
+
 def split_real(real: Tensor, n: int, device: torch.device) -> tuple[Tensor, Tensor]:
     """User-given real data: its first n samples are the reference, the next n the floor's."""
     if len(real) < 4:

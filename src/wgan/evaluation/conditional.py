@@ -6,7 +6,8 @@ cGAN and AC-GAN (`LabelConditioning`): `label_accuracy`, the share of samples ge
 label that the data's classifier gives that label (`wgan.metrics.conditional`); they are
 evaluated on samples generated with the held-out set's labels. InfoGAN (`CodeConditioning`):
 `code_class_agreement`, how well the categorical code matches the classes up to a renaming, on
-samples with each code value equally often.
+samples with each code value equally often. The semi-supervised GAN (`CriticClassifies`):
+`critic_test_accuracy`, the share of held-out samples its critic's class logits classify right.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Conditioning:
     """An unconditional run: no labels, the plain critic estimate, no key."""
 
     n_classes = 0
+    critic_classifies = False  # the critic has class logits (`critic_accuracy`)
 
     def labels(self, m: int, held_labels: Tensor | None) -> Tensor | None:
         """The labels (m,) to generate the evaluation samples with; None for none."""
@@ -48,6 +50,16 @@ class Conditioning:
 
 
 NO_CONDITIONING = Conditioning()
+
+
+class CriticClassifies(Conditioning):
+    """A semi-supervised run: an unconditional generator, and a critic whose class logits are
+    scored on the held-out samples (`critic_test_accuracy`)."""
+
+    critic_classifies = True
+
+
+CRITIC_CLASSIFIES = CriticClassifies()
 
 
 class LabelConditioning(Conditioning):

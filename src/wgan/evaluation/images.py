@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from wgan.data.sources import ImageSource, ImageSplit, StackedSource
-from wgan.evaluation.common import Generate, noise_floor, protocol, split_real
+from wgan.evaluation.common import Generate, critic_accuracy, noise_floor, protocol, split_real
 from wgan.evaluation.conditional import Conditioning
 from wgan.lipschitz import critic_lipschitz_bound
 from wgan.metrics.features import FeatureExtractor, Features
@@ -26,7 +26,7 @@ IMAGE_KEYS = (
     "confidence_real", "classifier_accuracy", "judges", "judges_confidence_gap",
     "judges_classes_covered", "w1_pixels", "w1_pixels_noise_floor",
     "w1_pixels_noise_floor_std", "sliced_w1_pixels", "critic_w_estimate", "critic_lipschitz_bound",
-    "modes_covered", "modes_total", "mode_kl", "protocol",
+    "modes_covered", "modes_total", "mode_kl", "critic_test_accuracy", "protocol",
 )  # fmt: skip
 
 
@@ -210,11 +210,24 @@ class ImageEvaluator:
             result |= _stacked_modes(self.channel_classifier, counted)
             result["classifier_accuracy"] = self.channel_classifier.accuracy
             result["protocol"]["n_fake_modes"] = len(counted)
+        if conditional.critic_classifies:
+            result["critic_test_accuracy"] = self._critic_test_accuracy(critic)
         classes = None
         if labels is not None and self.classifier is not None:
             classes = torch.from_numpy(fake_p.argmax(1))
         n_classes = 0 if self.classifier is None else self.classifier.n_classes
         return result | conditional.result(labels, classes, n_classes)
+
+    def _critic_test_accuracy(self, critic: nn.Module) -> float | None:
+        """A semi-supervised critic's accuracy on the whole held-out split (None without its
+        labels)."""
+        source = self.source
+        if not isinstance(source, ImageSource):  # stacked images have no labels
+            return None
+        labels = source.holdout_labels(len(source.held))
+        if labels is None:
+            return None
+        return critic_accuracy(critic, source.holdout(len(labels)), labels)
 
 
 JUDGE_TRAIN_SEED = 0  # the subsample of a training split larger than judges.MAX_TRAIN

@@ -1,4 +1,5 @@
-"""Critics for the conditional GANs: critics that see the label, and critics with a second head.
+"""Critics for the conditional GANs: critics that see the label, critics with a second head, and
+the semi-supervised GAN's critic of K class logits.
 
 The generators need no wrapper: a conditional generator is the plain generator whose input is z
 with the one-hot label appended (cGAN, AC-GAN), or z with InfoGAN's codes appended
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from wgan.lipschitz import LipschitzBounds
+from wgan.losses import semi_supervised_logit
 
 
 def _split(base: nn.Module) -> tuple[Callable[[Tensor], Tensor], nn.Linear]:
@@ -119,3 +121,40 @@ class AuxiliaryCritic(nn.Module):
         features, head = _split(self.base)
         phi = features(x)
         return head(phi), self.auxiliary(phi)
+
+
+class ClassifierCritic(nn.Module):
+    """The critic of a semi-supervised GAN (Salimans et al. 2016): K class logits l(x) (B, K) on
+    the base critic's features, the generated class's logit fixed at 0 (none is learnt), and as
+    its score log Z(x) = log sum_k exp l_k(x), the logit of D(x) = Z / (Z + 1)
+    (`wgan.losses.semi_supervised_logit`).
+
+    The base critic's linear head is widened to K outputs: the class logits are its head.
+    """
+
+    def __init__(self, base: nn.Module, n_classes: int) -> None:
+        super().__init__()
+        _, head = _split(base)
+        base.head = nn.Linear(head.in_features, n_classes)
+        self.base = base
+
+    def forward(self, x: Tensor) -> Tensor:
+        return semi_supervised_logit(self.base(x))  # (B, 1)
+
+    def features(self, x: Tensor) -> Tensor:
+        """The base critic's features (B, k), those feature matching compares."""
+        return _split(self.base)[0](x)
+
+    def logits(self, x: Tensor) -> Tensor:
+        """The K class logits (B, K)."""
+        return self.base(x)
+
+    def with_auxiliary(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(scores log Z (B, 1), class logits (B, K)) from one pass."""
+        logits = self.base(x)
+        return semi_supervised_logit(logits), logits
+
+    def lipschitz_bound(self, shape: tuple[int, ...], bounds: LipschitzBounds) -> float | None:
+        """The base's with its K-output head: log-sum-exp is 1-Lipschitz in the Euclidean norm
+        (its gradient, the softmax, has norm at most 1)."""
+        return bounds.of(self.base, shape)

@@ -105,6 +105,7 @@ CONDITIONAL_COLUMNS = {
     "cgan": Column("label accuracy", _value("label_accuracy", ".1%")),
     "acgan": Column("label accuracy", _value("label_accuracy", ".1%")),
     "infogan": Column("code-class agreement", _value("code_class_agreement", ".1%")),
+    "sgan": Column("critic test accuracy", _value("critic_test_accuracy", ".1%")),
 }
 
 

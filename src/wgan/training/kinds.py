@@ -10,7 +10,10 @@ critic that the gradient penalty differentiates, and its own loss terms:
 - acgan (Odena et al. 2017): labels into the generator; the critic's second head classifies, and
   both players minimise the class loss (the critic on real and generated samples);
 - infogan (Chen et al. 2016): latent codes into the generator; the second head Q estimates them,
-  and both players minimise lambda * -L_I on generated samples.
+  and both players minimise lambda * -L_I on generated samples;
+- sgan (Salimans et al. 2016): the critic's K class logits, the generated class's logit fixed at
+  0; the loss's minimax term on log Z is the unsupervised loss, and the kind adds the
+  cross-entropy of the logits on a batch of the run's labelled examples (`labelled_batch`).
 
 CycleGAN is no kind of this trainer: it has two generators and two critics (`wgan.training.cycle`).
 """
@@ -19,23 +22,30 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from wgan import losses
 from wgan.config import Config
+from wgan.data.labelled import LabelledExamples
 from wgan.data.sources import ALL_ROWS, DataSource
 from wgan.errors import UserError
 from wgan.evaluation.conditional import (
+    CRITIC_CLASSIFIES,
     NO_CONDITIONING,
     CodeConditioning,
     Conditioning,
     LabelConditioning,
 )
 from wgan.models import build_critic, build_generator, constrain
-from wgan.models.conditional import AuxiliaryCritic, LabelConcatCritic, ProjectionCritic
+from wgan.models.conditional import (
+    AuxiliaryCritic,
+    ClassifierCritic,
+    LabelConcatCritic,
+    ProjectionCritic,
+)
 from wgan.training.codes import NO_CODE, Code, LatentCodes
 
 # The critic call of every kind: samples (B, ...) and their labels (or None) to fp32-able scores
@@ -108,6 +118,24 @@ class Unconditional:
     def generator_terms(self, fake_out: Tensor | None, code: Code) -> tuple[Tensor | None, Stats]:
         """The kind's own term of the generator's loss, and its statistics."""
         return None, {}
+
+    def labelled_batch(
+        self, n: int, rng: torch.Generator, rows: slice = ALL_ROWS
+    ) -> tuple[Tensor, Tensor] | None:
+        """A batch of n labelled examples (samples, labels), `rows` of it, for
+        `supervised_terms`; None (nothing drawn) for kinds without a labelled stream."""
+        return None
+
+    def supervised_terms(self, logits: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
+        """The critic's loss term on its outputs for a labelled batch, and its statistics."""
+        raise NotImplementedError(f"gan '{self.name}' has no labelled stream")
+
+    def state_dict(self) -> dict[str, Any]:
+        """What the kind changes while training (the labelled stream's order), for checkpoints."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
 
     def conditioning(self, device: torch.device) -> Conditioning:
         """How the run's evaluation generates and scores conditional samples."""
@@ -232,8 +260,40 @@ class InfoGAN(_AuxiliaryHead):
         return CodeConditioning(self.codes.n_classes, device)
 
 
+class SGAN(_AuxiliaryHead):
+    name = "sgan"
+
+    def __init__(self, config: Config, source: DataSource) -> None:
+        super().__init__(config, source)
+        assert config.data.labelled is not None  # checked by Config
+        self.examples = LabelledExamples(source, config.data.labelled, seed=config.seed)
+
+    def _critic(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        return ClassifierCritic(build_critic(self.config, sample_shape), self.examples.n_classes)
+
+    def labelled_batch(
+        self, n: int, rng: torch.Generator, rows: slice = ALL_ROWS
+    ) -> tuple[Tensor, Tensor] | None:
+        return self.examples.batch(n, rng, rows)
+
+    def supervised_terms(self, logits: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
+        loss = losses.auxiliary_classifier_loss(logits, labels)
+        accuracy = (logits.argmax(1) == labels).float().mean()
+        stats = {"supervised_loss": loss.detach(), "labelled_accuracy": accuracy.detach()}
+        return self.config.sgan.supervised_weight * loss, stats
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.examples.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.examples.load_state_dict(state)
+
+    def conditioning(self, device: torch.device) -> Conditioning:
+        return CRITIC_CLASSIFIES
+
+
 KINDS: dict[str, type[Unconditional]] = {
-    kind.name: kind for kind in (Unconditional, CGAN, ACGAN, InfoGAN)
+    kind.name: kind for kind in (Unconditional, CGAN, ACGAN, InfoGAN, SGAN)
 }
 
 
