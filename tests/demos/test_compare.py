@@ -187,3 +187,20 @@ def test_a_short_protocol_run_stands_beside_the_papers_rows(tmp_path: Path) -> N
 def test_unknown_protocol_data_sets_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", "--protocol", "veegan", "--datasets", "8gaussians"]) == 2
     assert "the veegan protocol has ring, grid" in capsys.readouterr().err
+
+
+def test_curves_average_seeds_on_the_budgets_clock() -> None:
+    from wgan.demos.compare_report import mean_curve
+
+    def run(w1: float, cpu: float) -> dict[str, Any]:
+        curve = [
+            {"elapsed_s": 0.0, "w1": 1.0, "w1_noise_floor": 0.1},
+            {"elapsed_s": 200.0, "w1": w1, "w1_noise_floor": 0.1},
+        ]
+        return {"error": None, "curve": curve, "train_seconds": 200.0, "train_cpu_seconds": cpu}
+
+    runs = [run(0.2, 100.0), run(0.4, 50.0)]
+    assert mean_curve(runs, "w1") == ([0.0, 200.0], [pytest.approx(10.0), pytest.approx(3.0)])
+    for r in runs:
+        r["budget_clock"] = "cpu"  # 200 s of wall-clock were 100 and 50 s of CPU
+    assert mean_curve(runs, "w1")[0] == [0.0, 75.0]

@@ -82,19 +82,30 @@ def samples_figure(
     save_figure(fig, path, dpi=80)  # 33 panels of 2 x 2500 points: a committed figure stays small
 
 
+def _seconds(run: dict[str, Any], point: dict[str, Any]) -> float | None:
+    """When an evaluation happened, on the clock of the run's budget: wall-clock seconds, or for
+    a CPU budget the run's CPU seconds spread evenly over its wall-clock time (CPU time is not
+    recorded at each evaluation)."""
+    if point["elapsed_s"] is None:
+        return None
+    if run.get("budget_clock") != "cpu":
+        return float(point["elapsed_s"])
+    return float(point["elapsed_s"] * run["train_cpu_seconds"] / run["train_seconds"])
+
+
 def mean_curve(runs: list[dict[str, Any]], key: str) -> tuple[list[float], list[float]]:
     """(seconds, values): at each evaluation index that every run of `runs` reached, the mean
-    elapsed time and the mean of `key` (W1 over its noise floor for 'w1') over the runs."""
+    time (`_seconds`) and the mean of `key` (W1 over its noise floor for 'w1') over the runs."""
 
     def value(e: dict[str, Any]) -> float | None:
         if key == "w1":
             return None if e["w1"] is None else e["w1"] / e["w1_noise_floor"]
         return e.get(key)
 
-    curves = [r["curve"] for r in runs if r["error"] is None and r.get("curve")]
+    finished = [r for r in runs if r["error"] is None and r.get("curve")]
     seconds, values = [], []
-    for i in range(min((len(c) for c in curves), default=0)):
-        points = [(c[i]["elapsed_s"], value(c[i])) for c in curves]
+    for i in range(min((len(r["curve"]) for r in finished), default=0)):
+        points = [(_seconds(r, r["curve"][i]), value(r["curve"][i])) for r in finished]
         known = [(t, v) for t, v in points if t is not None and v is not None]
         if known:
             seconds.append(statistics.fmean(t for t, _ in known))
@@ -103,8 +114,9 @@ def mean_curve(runs: list[dict[str, Any]], key: str) -> tuple[list[float], list[
 
 
 def curves_figure(path: Path, records: list[dict[str, Any]]) -> None:
-    """Exact W1 over its floor, precision and recall against wall-clock seconds of training:
-    a column per data set, a line per method (means over the seeds at each evaluation)."""
+    """Exact W1 over its floor, precision and recall against seconds of training (on the clock
+    of the budget): a column per data set, a line per method (means over the seeds at each
+    evaluation)."""
     from wgan.reporting.figures import plt
 
     datasets = list(dict.fromkeys(r["dataset"] for r in records))
@@ -114,6 +126,7 @@ def curves_figure(path: Path, records: list[dict[str, Any]]) -> None:
         len(rows), len(datasets), figsize=(3.6 * len(datasets), 2.6 * len(rows)), squeeze=False
     )
     colours = plt.get_cmap("tab20")
+    clock = "CPU" if records and records[0].get("budget_clock") == "cpu" else "wall-clock"
     for j, dataset in enumerate(datasets):
         for i, (key, label) in enumerate(rows):
             ax = axes[i, j]
@@ -129,7 +142,7 @@ def curves_figure(path: Path, records: list[dict[str, Any]]) -> None:
             ax.set_ylabel(label, fontsize=8)
             ax.tick_params(labelsize=7)
             if i == len(rows) - 1:
-                ax.set_xlabel("wall-clock seconds of training", fontsize=8)
+                ax.set_xlabel(f"{clock} seconds of training", fontsize=8)
     axes[0, -1].legend(fontsize=6, loc="upper right")
     fig.suptitle("quality against training time (means over the seeds)", fontsize=10)
     fig.tight_layout()
