@@ -95,8 +95,12 @@ def test_latent_arithmetic_combines_the_groups_mean_inputs(tmp_path: Path) -> No
         run.latent_arithmetic(0, 1, 10)
 
 
-def test_latent_arithmetic_needs_groups(tmp_path: Path) -> None:
-    plain = Run(make_trainer(tiny_image_config(), tmp_path, quiet=True))
+def test_latent_arithmetic_of_infogan_codes_and_without_groups(tmp_path: Path) -> None:
+    config = tiny_image_config(gan="infogan", infogan={"categories": 3, "continuous": 2})
+    info = Run(make_trainer(config, tmp_path / "info", quiet=True))
+    grid = info.latent_arithmetic(0, 1, 2, per_group=2, rows=3)
+    assert grid.shape == (3, 4, 1, 8, 8) and np.isfinite(grid).all()
+    plain = Run(make_trainer(tiny_image_config(), tmp_path / "plain", quiet=True))
     with pytest.raises(UserError, match="latent_arithmetic is for runs of gan cgan"):
         plain.latent_arithmetic(0, 1, 2)
 
