@@ -46,7 +46,9 @@ def test_compare_writes_table_json_and_figure(
         # The curve: step 0 and the end (2 steps leave no room for the others), with times.
         assert [point["step"] for point in run["curve"]] == [0, 1, 2]
         assert run["curve"][-1]["w1"] == run["w1"]
-        assert run["curve"][-1]["elapsed_s"] > run["curve"][0]["elapsed_s"]
+        assert run["curve"][-1]["train_seconds"] > run["curve"][0]["train_seconds"] >= 0
+        assert run["train_seconds"] >= run["curve"][-1]["train_seconds"]
+        assert run["eval_seconds"] > 0
     table = (out / "compare.md").read_text()
     assert "## 8gaussians" in table and "## swissroll" in table and "| nsgan | 2 |" in table
     assert (out / "compare.png").stat().st_size > 10_000
@@ -128,19 +130,19 @@ def test_summary_averages_seeds_and_ranks_by_w1() -> None:
 
 
 def test_a_budget_is_filled_by_the_steps_its_timing_allows(monkeypatch: pytest.MonkeyPatch) -> None:
-    # 100 steps/s, a first evaluation of 1 s and 0.5 s for each of the 5 others: 10 s leave
-    # 10 - 1 - 2.5 = 6.5 s of steps, 650 of them, evaluated every 130.
-    monkeypatch.setattr(
-        "wgan.training.budget.measure", lambda config, clock: Timing(100.0, 1.0, 0.5, 3.0)
-    )
-    config = fit_budget(tiny_config(), 10.0)
-    assert (config.steps, config.eval.every, config.time_budget_s) == (650, 130, 10.0)
-    assert config.checkpoint.every == 650
-    monkeypatch.setattr(
-        "wgan.training.budget.measure", lambda config, clock: Timing(1.0, 1.0, 0.5, 3.0)
-    )
-    with pytest.raises(UserError, match="--budget-s 10 leaves 6 steps"):
-        fit_budget(tiny_config(), 10.0)
+    # 100 steps/s: 10 s of training are 1000 steps, evaluated every 200 (5 times after step 0).
+    def timing(config: object, clock: str, evaluations: bool) -> Timing:
+        assert clock == "cpu" and not evaluations  # the evaluations are not in the budget
+        return Timing(steps, 0.0, 0.0, 2.0)
+
+    monkeypatch.setattr("wgan.training.budget.measure", timing)
+    steps = 100.0
+    config = fit_budget(tiny_config(), 10.0, "cpu")
+    assert (config.steps, config.eval.every, config.time_budget_s) == (1000, 200, 10.0)
+    assert config.checkpoint.every == 1000
+    steps = 0.5
+    with pytest.raises(UserError, match="--budget-s 10 leaves 5 steps"):
+        fit_budget(tiny_config(), 10.0, "cpu")
 
 
 def test_runs_off_budget_are_counted() -> None:
@@ -194,13 +196,32 @@ def test_curves_average_seeds_on_the_budgets_clock() -> None:
 
     def run(w1: float, cpu: float) -> dict[str, Any]:
         curve = [
-            {"elapsed_s": 0.0, "w1": 1.0, "w1_noise_floor": 0.1},
-            {"elapsed_s": 200.0, "w1": w1, "w1_noise_floor": 0.1},
+            {"train_seconds": 0.0, "train_cpu_seconds": 0.0, "w1": 1.0, "w1_noise_floor": 0.1},
+            {"train_seconds": 200.0, "train_cpu_seconds": cpu, "w1": w1, "w1_noise_floor": 0.1},
         ]
-        return {"error": None, "curve": curve, "train_seconds": 200.0, "train_cpu_seconds": cpu}
+        return {"error": None, "curve": curve}
 
     runs = [run(0.2, 100.0), run(0.4, 50.0)]
     assert mean_curve(runs, "w1") == ([0.0, 200.0], [pytest.approx(10.0), pytest.approx(3.0)])
     for r in runs:
-        r["budget_clock"] = "cpu"  # 200 s of wall-clock were 100 and 50 s of CPU
+        r["budget_clock"] = "cpu"
     assert mean_curve(runs, "w1")[0] == [0.0, 75.0]
+
+
+def test_a_cpu_budget_run_records_the_steps_it_fitted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("wgan.training.budget.TIMING_SECONDS", 0.5)
+    out = tmp_path / "cmp"
+    argv = ["compare", "--methods", "nsgan", "--datasets", "swissroll", "--seeds", "0",
+            "--budget-s", "2", "--budget-clock", "cpu", "--eval-n", "40",
+            "--set", "model.critic_width=16", "--set", "model.generator_width=16",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    record = json.loads((out / "compare.json").read_text())["runs"][0]
+    config = (out / "runs" / "swissroll-nsgan-s0" / "config.yaml").read_text()
+    assert f"steps: {record['steps']}" in config and record["steps"] > 100
+    assert (record["budget_s"], record["budget_clock"]) == (2.0, "cpu")
+    # The timing and the run share the clock; the evaluations stay out of it.
+    assert 1.0 < record["train_cpu_seconds"] < 4.0
+    assert "same CPU budget of 2 s of training" in (out / "compare.md").read_text()

@@ -10,19 +10,20 @@ modes' histogram (the VEEGAN and PacGAN definitions, with 2500 samples as in the
 Three ways to set the length of the runs:
 
 - each preset's own steps, or `--steps N` for all;
-- `--budget-s T`: the same wall-clock time T for every method, training and its evaluations
-  (`evaluations` of them, for the curves) included. The steps that fit are resolved from a timing
-  of the run's config in the process that trains it (`wgan.training.budget.measure`) and recorded
-  as the run's `steps`, so a run can be repeated exactly with `wgan train PRESET --steps N`;
-  `train_seconds` says how close the run came to T. `--budget-clock cpu` counts CPU seconds of
-  the training process instead (`train_cpu_seconds`): on a machine shared with other jobs, the
-  same compute for every method whatever the load;
+- `--budget-s T`: the same T seconds of training for every method (its evaluations, which are
+  measurement, left out). The steps that fit are resolved from a timing of the run's steps in the
+  process that trains it (`wgan.training.budget.measure`) and recorded as the run's `steps`, so a
+  run can be repeated exactly with `wgan train PRESET --steps N`; `train_seconds` says how close
+  the run came to T. `--budget-clock cpu` counts CPU seconds of the training process instead
+  (`train_cpu_seconds`): on a machine shared with other jobs, the same compute for every method
+  whatever the load;
 - `--protocol veegan|pacgan`: a published protocol (`wgan.demos.protocols`): its data, networks,
   batch, steps, trials and evaluation, and its paper's table beside wgan's figures.
 
 Writes into the output directory:
 
-- `compare.json`: every run's numbers (with its curve: the evaluations at wall-clock times), the
+- `compare.json`: every run's numbers (with its curve: the evaluations with the training seconds
+  before each), the
   command, the machine and the date;
 - `compare.md`: per data set, the methods ranked by mean W1 over the seeds (with a protocol, in
   the paper's table);
@@ -56,7 +57,7 @@ from typing import Any
 import numpy as np
 
 from wgan.config import TOY_DATASETS, Config, build_config, load_config, merge
-from wgan.data.toy import MIXTURES
+from wgan.config.sections import PROTOCOL_DATASETS
 from wgan.demos.compare_report import (
     BUDGET_TOLERANCE,
     curves_figure,
@@ -85,7 +86,7 @@ DEFAULT_OUT = Path("runs/compare")
 EVAL_N = 2500  # samples per side of the evaluations, as in the VEEGAN and PacGAN tables
 EVALUATIONS = 5  # evaluations of every run after the one at step 0: the points of its curve
 # The evaluation keys a run's curve keeps, at each evaluation.
-CURVE_KEYS = ("step", "elapsed_s", "w1", "w1_noise_floor", "precision", "recall", "modes_covered")
+CURVE_KEYS = ("step", "w1", "w1_noise_floor", "precision", "recall", "modes_covered")
 
 
 @dataclass(frozen=True)
@@ -196,34 +197,60 @@ def _schedule(config: Config, request: CompareRequest) -> Config:
     )
 
 
-def fit_budget(
-    config: Config, seconds: float, clock: str = "wall", evaluations: int = EVALUATIONS
-) -> Config:
-    """`config` with the steps that fill `seconds` of `clock` here, its `evaluations` included:
-    steps / rate + evaluations * eval_s + first_eval_s = seconds (the first evaluation is the one
-    at step 0, which also computes the noise floors)."""
+def fit_budget(config: Config, seconds: float, clock: str = "wall") -> Config:
+    """`config` with the steps that fill `seconds` of training on `clock` here, at the rate a
+    timing of its steps measures (its evaluations are measurement, left out of the budget), and
+    its EVALUATIONS spread over them."""
     from wgan.training.budget import MIN_STEPS, measure
 
-    t = measure(config, clock)
-    steps = math.floor((seconds - t.first_eval_s - evaluations * t.eval_s) * t.steps_per_s)
+    t = measure(config, clock, evaluations=False)
+    steps = math.floor(seconds * t.steps_per_s)
     if steps < MIN_STEPS:
         raise UserError(
-            f"--budget-s {seconds:g} leaves {max(steps, 0)} steps for {config.name} "
-            f"({t.steps_per_s:.1f} steps/s, evaluations {t.first_eval_s:.1f} s then "
-            f"{t.eval_s:.1f} s each); give a longer budget"
+            f"--budget-s {seconds:g} leaves {steps} steps for {config.name} "
+            f"({t.steps_per_s:.1f} steps/s); give a longer budget"
         )
-    with_steps = build_config(merge(config.to_dict(), {"steps": steps, "time_budget_s": seconds}))
-    every = max(1, math.ceil(steps / evaluations))
     return build_config(
         merge(
-            with_steps.to_dict(),
+            config.to_dict(),
             {
-                "eval": {"every": every},
+                "steps": steps,
+                "time_budget_s": seconds,
+                "eval": {"every": max(1, math.ceil(steps / EVALUATIONS))},
                 "checkpoint": {"every": steps},
                 "log": {"every": max(1, steps // 20)},
             },
         )
     )
+
+
+class TrainingClock:
+    """Seconds of training, wall-clock and CPU, with the evaluations left out: what a budget
+    gives and what the curves are drawn against. `timed(evaluate)` wraps a trainer's evaluate
+    so that each call notes the training seconds so far and keeps its own time out of them."""
+
+    def __init__(self) -> None:
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+        self.eval_wall = self.eval_cpu = 0.0
+        self.at_evaluations: list[dict[str, float]] = []
+
+    def now(self) -> dict[str, float]:
+        return {
+            "train_seconds": time.perf_counter() - self.wall0 - self.eval_wall,
+            "train_cpu_seconds": time.process_time() - self.cpu0 - self.eval_cpu,
+        }
+
+    def timed(self, evaluate: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self.at_evaluations.append(self.now())
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return evaluate(*args, **kwargs)
+            finally:
+                self.eval_wall += time.perf_counter() - wall
+                self.eval_cpu += time.process_time() - cpu
+
+        return wrapper
 
 
 def run_job(job: Job, out: Path, threads: int | None = None) -> dict[str, Any]:
@@ -265,20 +292,29 @@ def run_job(job: Job, out: Path, threads: int | None = None) -> dict[str, Any]:
         if line["kind"] == "eval":
             evals.append(line)
 
-    start, cpu_start = time.perf_counter(), time.process_time()
+    clock = TrainingClock()
+    trainer.evaluate = clock.timed(trainer.evaluate)  # type: ignore[method-assign]
     try:
-        train_until(trainer, config.steps, on_record=keep)
+        finished = train_until(trainer, config.steps, on_record=keep)
     except NonFiniteLossError as err:  # a diverged run is a result, not a reason to stop
         record["error"] = str(err)
-    # Wall-clock time is what the budget gives; CPU time says how much of it the run had on a
-    # shared machine (all of its threads).
-    record["train_seconds"] = time.perf_counter() - start
-    record["train_cpu_seconds"] = time.process_time() - cpu_start
+    else:
+        if not finished:  # stopped by a signal: no record, so that the next invocation trains it
+            raise UserError(
+                f"{job.name} was stopped at step {trainer.step}; run the same command again to "
+                "train it and the runs after it"
+            )
+    # Training alone (the evaluations are measurement): wall-clock seconds, and the CPU seconds
+    # of this process, the compute the run had on a machine shared with other jobs.
+    record |= clock.now() | {"eval_seconds": clock.eval_wall}
     if record["error"] is None:
         np.save(run_dir / "samples.npy", trainer.sample(config.eval.n).cpu().numpy())
         final = evals[-1]  # the loop evaluates at the last step
         record |= {k: v for k, v in final.items() if k not in ("kind", "step", "protocol")}
-    record["curve"] = [{k: e.get(k) for k in CURVE_KEYS} for e in evals]
+    record["curve"] = [
+        {k: e.get(k) for k in CURVE_KEYS} | at
+        for e, at in zip(evals, clock.at_evaluations, strict=False)
+    ]
     write_json(
         done, {"planned": planned, "config": config.to_dict(), "record": record}, indent=None
     )
@@ -381,7 +417,7 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "reverse_kl_mean": _mean_of_known(r["reverse_kl"] for r in runs),
             }
         rows.append(row)
-    order = {d: i for i, d in enumerate(dict.fromkeys((*TOY_DATASETS, *MIXTURES)))}
+    order = {d: i for i, d in enumerate((*TOY_DATASETS, *PROTOCOL_DATASETS))}
     return sorted(
         rows,
         key=lambda r: (

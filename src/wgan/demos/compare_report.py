@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from wgan.data.toy import MIXTURES
 from wgan.demos.protocols import PROTOCOLS, Protocol, Published
 from wgan.reporting.files import markdown_table, save_figure
 
@@ -83,14 +82,10 @@ def samples_figure(
 
 
 def _seconds(run: dict[str, Any], point: dict[str, Any]) -> float | None:
-    """When an evaluation happened, on the clock of the run's budget: wall-clock seconds, or for
-    a CPU budget the run's CPU seconds spread evenly over its wall-clock time (CPU time is not
-    recorded at each evaluation)."""
-    if point["elapsed_s"] is None:
-        return None
-    if run.get("budget_clock") != "cpu":
-        return float(point["elapsed_s"])
-    return float(point["elapsed_s"] * run["train_cpu_seconds"] / run["train_seconds"])
+    """The training seconds (evaluations left out) before an evaluation, on the clock of the
+    run's budget: CPU seconds for a CPU budget, else wall-clock."""
+    key = "train_cpu_seconds" if run.get("budget_clock") == "cpu" else "train_seconds"
+    return point.get(key)
 
 
 def mean_curve(runs: list[dict[str, Any]], key: str) -> tuple[list[float], list[float]]:
@@ -203,11 +198,10 @@ def _length(header: dict[str, Any]) -> str:
     if header["budget_s"] is not None:
         clock = "CPU" if header.get("budget_clock") == "cpu" else "wall-clock"
         return (
-            f"each for the same {clock} budget of {header['budget_s']:g} s (training and its "
-            f"{header['evaluations'] + 1} evaluations; the steps that fit were resolved from a timing of "
-            "each run's config in the process that trained it, and are given as a range over "
-            f"the seeds; a run more than {BUDGET_TOLERANCE:.0%} away from the budget is counted "
-            "as off budget)"
+            f"each for the same {clock} budget of {header['budget_s']:g} s of training (its "
+            "evaluations left out; the steps that fit were resolved from a timing of each run's "
+            "steps in the process that trained it, and are given as a range over the seeds; a "
+            f"run more than {BUDGET_TOLERANCE:.0%} away from the budget is counted as off budget)"
         )
     if header["steps"] is not None:
         return f"each for {header['steps']} generator steps"
@@ -241,14 +235,14 @@ def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
         "high-quality samples' mode histogram against uniform (PacGAN's). Means over seeds where a "
         "method has several runs, ± the half-width of the mean's 95% confidence interval "
         "(Student's t over the seeds), [min-max] for modes and (min) for the high-quality share; "
-        "wall time is training with its evaluations, and the CPU time it had (on a shared machine "
-        "less than the wall time times the threads). Ranked by mean W1.",
+        "wall time is training without its evaluations, and the CPU time it had (on a shared "
+        "machine less than the wall time times the threads). Ranked by mean W1.",
         "",
     ]
     if protocol is not None:
         lines += _protocol_notes(protocol, header)
     for dataset in dict.fromkeys(r["dataset"] for r in summary):
-        has_modes = dataset in MIXTURES
+        has_modes = any(r["modes_total"] for r in summary if r["dataset"] == dataset)
         columns = ["method", "steps", "exact W1", "noise floor", "precision", "recall"]
         columns += [*(["modes", "high quality", "reverse KL"] if has_modes else []), "wall time"]
         rows = [_markdown_row(r, has_modes) for r in summary if r["dataset"] == dataset]
@@ -296,7 +290,7 @@ def _protocol_notes(protocol: Protocol, header: dict[str, Any]) -> list[str]:
 
 def _published_table(protocol: Protocol, dataset: str, summary: list[dict[str, Any]]) -> list[str]:
     """The paper's rows for `dataset` with wgan's measured ones beside them."""
-    total = len(MIXTURES[dataset].centres)
+    total = protocol.modes[dataset]
     rows = [_published_row(p, total, protocol) for p in protocol.published[dataset]]
     for r in summary:
         if r["dataset"] == dataset and r["w1_mean"] is not None:

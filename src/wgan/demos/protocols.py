@@ -59,6 +59,7 @@ class Protocol:
     name: str
     source: str  # the paper and table the published rows come from
     datasets: tuple[str, ...]
+    modes: dict[str, int]  # the modes of each data set
     methods: tuple[str, ...]  # the wgan methods run by default (presets `<data set>-<method>`)
     trials: int
     steps: int  # generator steps of every run
@@ -76,6 +77,7 @@ PROTOCOLS: dict[str, Protocol] = {
         name="pacgan",
         source="PacGAN (Lin et al. 2018), Table 1: means over 10 trials",
         datasets=("ring", "grid"),
+        modes={"ring": 8, "grid": 25},
         methods=("nsgan", "wgan-gp"),
         trials=10,
         steps=400_000,
@@ -104,6 +106,7 @@ PROTOCOLS: dict[str, Protocol] = {
         name="veegan",
         source="VEEGAN (Srivastava et al. 2017), Table 1: means over 5 runs",
         datasets=("ring", "grid"),
+        modes={"ring": 8, "grid": 25},
         methods=("nsgan", "wgan-gp"),
         trials=10,
         steps=400_000,

@@ -64,10 +64,10 @@ CLOCKS: dict[str, Callable[[], float]] = {
 }
 
 
-def measure(config: Config, clock: str = "wall") -> Timing:
-    """Steps per second of `config` and the cost of its evaluations, timed on a throwaway
-    trainer (after WARMUP_STEPS untimed steps, for TIMING_SECONDS and at least 5 steps), in
-    seconds of `clock` (CLOCKS)."""
+def measure(config: Config, clock: str = "wall", *, evaluations: bool = True) -> Timing:
+    """Steps per second of `config` and the cost of its evaluations (0 when `evaluations` is
+    False), timed on a throwaway trainer (after WARMUP_STEPS untimed steps, for TIMING_SECONDS
+    and at least 5 steps), in seconds of `clock` (CLOCKS)."""
     from wgan.training.rundir import make_trainer
 
     now = CLOCKS[clock]
@@ -81,12 +81,14 @@ def measure(config: Config, clock: str = "wall") -> Timing:
             trainer.train_step()
             timed += 1
         rate = timed / (now() - began)
-        began = now()
-        trainer.evaluate()
-        first_eval = now() - began
-        began = now()
-        trainer.evaluate()
-        eval_s = now() - began
+        first_eval = eval_s = 0.0
+        if evaluations:
+            began = now()
+            trainer.evaluate()
+            first_eval = now() - began
+            began = now()
+            trainer.evaluate()
+            eval_s = now() - began
     return Timing(rate, first_eval, eval_s, now() - start)
 
 
