@@ -44,6 +44,18 @@ _PACGAN_SETTINGS: dict[str, Any] = {
 }
 
 
+# The setting that every PacGAN trial shares (VEEGAN's protocol runs it too, see above).
+_PACGAN_SETUP: dict[str, Any] = {
+    "datasets": ("ring", "grid"),
+    "modes": {"ring": 8, "grid": 25},
+    "methods": ("nsgan", "wgan-gp"),
+    "trials": 10,
+    "steps": 400_000,
+    "eval_n": 2500,
+    "settings": _PACGAN_SETTINGS,
+}
+
+
 @dataclass(frozen=True)
 class Published:
     """A row of a paper's table: its means over the paper's trials, as printed."""
@@ -76,13 +88,7 @@ PROTOCOLS: dict[str, Protocol] = {
     "pacgan": Protocol(
         name="pacgan",
         source="PacGAN (Lin et al. 2018), Table 1: means over 10 trials",
-        datasets=("ring", "grid"),
-        modes={"ring": 8, "grid": 25},
-        methods=("nsgan", "wgan-gp"),
-        trials=10,
-        steps=400_000,
-        eval_n=2500,
-        settings=_PACGAN_SETTINGS,
+        **_PACGAN_SETUP,
         published={
             "ring": (
                 Published("GAN", 6.3, 0.982, 0.45),
@@ -105,13 +111,7 @@ PROTOCOLS: dict[str, Protocol] = {
     "veegan": Protocol(
         name="veegan",
         source="VEEGAN (Srivastava et al. 2017), Table 1: means over 5 runs",
-        datasets=("ring", "grid"),
-        modes={"ring": 8, "grid": 25},
-        methods=("nsgan", "wgan-gp"),
-        trials=10,
-        steps=400_000,
-        eval_n=2500,
-        settings=_PACGAN_SETTINGS,
+        **_PACGAN_SETUP,
         published={
             "ring": (
                 Published("GAN", 1.0, 0.993),
