@@ -16,6 +16,7 @@ import torch
 from wgan import distributed
 from wgan.config import Config, load_config
 from wgan.errors import UserError
+from wgan.evaluation.common import critic_classes
 from wgan.metrics.critic import critic_scores
 from wgan.reporting.figures import write_report
 from wgan.reporting.image_figures import ARITHMETIC_GROUPS, write_image_report
@@ -293,6 +294,19 @@ class Run:
                 "critic_scores is for the other runs"
             )
         return critic_scores(critic, x, device=self._trainer.device)
+
+    def classify(self, x: np.ndarray) -> np.ndarray:
+        """The classes (n,) int64 that a semi-supervised run's critic gives samples x
+        (n, *sample_shape), images in [-1, 1] as `sample` returns them: the largest of its K
+        class logits (docs/semi-supervised.md)."""
+        if self.config.gan != "sgan":
+            raise UserError(
+                f"classify is for runs of gan sgan, whose critic classifies; {self.path} is a "
+                f"'{self.config.gan}' run"
+            )
+        trainer = self._trainer
+        samples = torch.as_tensor(np.asarray(x, dtype=np.float32), device=trainer.device)
+        return critic_classes(trainer.critic, samples).cpu().numpy()
 
     def write_report(self) -> Path:
         """report.png and report.md in the run directory (and codes.png for a conditional run);

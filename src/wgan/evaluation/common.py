@@ -60,9 +60,9 @@ def critic_estimate(
 
 
 @torch.no_grad()
-def critic_accuracy(critic: nn.Module, x: Tensor, labels: Tensor, *, chunk: int = 500) -> float:
-    """The share of samples x whose largest class logit (`critic.logits`, a semi-supervised
-    critic's) is their label, the critic in eval mode (its state left as it was)."""
+def critic_classes(critic: nn.Module, x: Tensor, *, chunk: int = 500) -> Tensor:
+    """The class (n,) of each sample x: the largest of a semi-supervised critic's class logits
+    (`critic.logits`), the critic in eval mode (its state left as it was)."""
     classify = critic.logits
     assert callable(classify), f"{type(critic).__name__} has no logits(x)"
     was_training = critic.training
@@ -71,7 +71,13 @@ def critic_accuracy(critic: nn.Module, x: Tensor, labels: Tensor, *, chunk: int 
         logits = torch.cat([classify(x[i : i + chunk]) for i in range(0, len(x), chunk)])
     finally:
         critic.train(was_training)
-    return float((logits.argmax(1) == labels.to(logits.device)).double().mean())
+    return logits.argmax(1)
+
+
+def critic_accuracy(critic: nn.Module, x: Tensor, labels: Tensor) -> float:
+    """The share of samples x that `critic_classes` gives their label."""
+    classes = critic_classes(critic, x)
+    return float((classes == labels.to(classes.device)).double().mean())
 
 
 def split_real(real: Tensor, n: int, device: torch.device) -> tuple[Tensor, Tensor]:
