@@ -155,6 +155,13 @@ def _mean_sd(values: list[float | None]) -> str:
     return f"{statistics.fmean(values):.1%} ± {statistics.stdev(values):.1%}"
 
 
+def _baselines(record: dict[str, Any]) -> list[float]:
+    """The held-out accuracies of a record's baselines: the critic alone and the SVMs."""
+    svm = record["svm"]
+    found = [record["supervised"]["accuracy"], svm["accuracy_default"], svm["accuracy_grid"]]
+    return [accuracy for accuracy in found if accuracy is not None]
+
+
 def markdown(result: dict[str, Any]) -> str:
     records = result["records"]
     lines = [
@@ -170,7 +177,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"- command: `{result['command']}`",
         f"- seeds: {', '.join(str(s) for s in result['seeds'])}",
         "",
-        "| labels | SGAN | s | critic alone | s | SVM default | SVM grid | sgan best? |",
+        "| labels | SGAN | s | critic alone | s | SVM default | SVM grid | SGAN above all three |",
         "|---:|---:|---:|---:|---:|---:|---:|:---|",
     ]
     for labels in dict.fromkeys(r["labels"] for r in records):
@@ -179,17 +186,34 @@ def markdown(result: dict[str, Any]) -> str:
         alone = [r["supervised"]["accuracy"] for r in group]
         svm_default = [r["svm"]["accuracy_default"] for r in group]
         svm_grid = [r["svm"]["accuracy_grid"] for r in group]
-        best = all(
-            r["sgan"]["accuracy"] > max(r["supervised"]["accuracy"], r["svm"]["accuracy_default"])
-            for r in group
-        )
+        best = all(r["sgan"]["accuracy"] > max(_baselines(r)) for r in group)
         lines.append(
             f"| {labels} | {_mean_sd(sgan_acc)} "
             f"| {statistics.fmean(r['sgan']['train_seconds'] for r in group):.0f} "
             f"| {_mean_sd(alone)} "
             f"| {statistics.fmean(r['supervised']['train_seconds'] for r in group):.0f} "
             f"| {_mean_sd(svm_default)} | {_mean_sd(svm_grid)} "
-            f"| {'every seed' if best else 'not every seed'} |"
+            f"| {'every seed' if best else 'not at every seed'} |"
+        )
+    loads = [load for r in records for load in (r["load_before"], r["load_after"])]
+    lines += [
+        "",
+        f"Load average (1 min) of the shared machine at the runs' starts and ends: "
+        f"{min(loads):.1f} to {max(loads):.1f}.",
+        "",
+        "| labels | seed | SGAN | s | critic alone | SVM default | SVM grid (C, gamma) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in records:
+        svm = r["svm"]
+        grid = "n/a"
+        if svm["accuracy_grid"] is not None:
+            choice = svm["grid_choice"]
+            grid = f"{svm['accuracy_grid']:.1%} ({choice['C']:g}, {choice['gamma']})"
+        lines.append(
+            f"| {r['labels']} | {r['seed']} | {r['sgan']['accuracy']:.1%} "
+            f"| {r['sgan']['train_seconds']:.0f} | {r['supervised']['accuracy']:.1%} "
+            f"| {svm['accuracy_default']:.1%} | {grid} |"
         )
     return "\n".join(lines) + "\n"
 

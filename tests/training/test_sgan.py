@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from torch.nn.utils import parametrize
 
 from conftest import tiny_image_config
 from test_train import _params
@@ -141,6 +142,8 @@ def test_a_short_run_learns_from_its_labels(tmp_path: Path) -> None:
     assert labels is not None
     classes = Run(trainer).classify(trainer.source.holdout(1000).numpy())
     assert classes.shape == labels.shape and (classes == labels.numpy()).mean() == accuracy
+    Run(trainer).write_report()  # the evaluation table shows the accuracy of step 60
+    assert "critic test accuracy" in (tmp_path / "run" / "report.md").read_text()
 
     shuffled = start_run(config, tmp_path / "shuffled", quiet=True)
     supervised_terms = shuffled.kind.supervised_terms
@@ -181,6 +184,9 @@ def test_only_sgan_runs_report_critic_test_accuracy(tmp_path: Path) -> None:
     result = Trainer(tiny_sgan(), tmp_path / "sgan", quiet=True).evaluate()
     assert 0.0 <= result["critic_test_accuracy"] <= 1.0
     assert result["critic_lipschitz_bound"] > 0
+    # A spectrally normalised critic's K-output head is normalised as its one-output head was.
+    normalised = Trainer(tiny_sgan(model={"critic_norm": "sn"}), tmp_path / "sn", quiet=True)
+    assert parametrize.is_parametrized(normalised.critic.base.head, "weight")
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,7 @@ from wgan.evaluation.conditional import (
     Conditioning,
     LabelConditioning,
 )
+from wgan.lipschitz import spectral_normalize_
 from wgan.models import build_critic, build_generator, constrain
 from wgan.models.conditional import (
     AuxiliaryCritic,
@@ -269,7 +270,11 @@ class SGAN(_AuxiliaryHead):
         self.examples = LabelledExamples(source, config.data.labelled, seed=config.seed)
 
     def _critic(self, sample_shape: tuple[int, ...]) -> nn.Module:
-        return ClassifierCritic(build_critic(self.config, sample_shape), self.examples.n_classes)
+        critic = ClassifierCritic(build_critic(self.config, sample_shape), self.examples.n_classes)
+        head = critic.base.head
+        if self.config.model.critic_norm == "sn" and isinstance(head, nn.Module):
+            spectral_normalize_(head, self.config.lipschitz.sn_norm)  # as the base's head was
+        return critic
 
     def labelled_batch(
         self, n: int, rng: torch.Generator, rows: slice = ALL_ROWS
