@@ -15,12 +15,14 @@ import torch
 from torch import Tensor, nn
 
 from wgan.data.sources import DataSource
-from wgan.evaluation.common import Generate, noise_floor, protocol, split_real
+from wgan.evaluation.common import Generate, critic_accuracy, noise_floor, protocol, split_real
 from wgan.evaluation.conditional import Conditioning
 from wgan.lipschitz import critic_lipschitz_bound
 from wgan.metrics.conditional import nearest_modes, neighbour_labels
 from wgan.metrics.modes import mode_keys
 from wgan.metrics.prdc import RealManifold
+
+ALL_HELD_OUT = 1 << 62  # n that asks a finite source for its whole held-out split
 
 
 class PointEvaluator:
@@ -87,7 +89,21 @@ class PointEvaluator:
             **mode_keys(fake, self.source.modes),
         }
         classes = None if labels is None else self._classes(fake, n)
+        if conditional.critic_classifies:
+            result["critic_test_accuracy"] = self._critic_test_accuracy(critic)
         return result | conditional.result(labels, classes, self.source.n_classes or 0)
+
+    def _critic_test_accuracy(self, critic: nn.Module) -> float | None:
+        """A semi-supervised critic's accuracy on the whole held-out split, which it sees
+        standardised as it trained (None without held-out labels)."""
+        source = self.source
+        labels = source.holdout_labels(ALL_HELD_OUT)
+        if labels is None:
+            return None
+        held = source.holdout(len(labels))
+        if source.scaler is not None:
+            held = source.scaler.to_standard(held)
+        return critic_accuracy(critic, held, labels)
 
     def _classes(self, samples: Tensor, n: int) -> Tensor | None:
         """The classes of samples by the data's classifier: the nearest mode of a labelled

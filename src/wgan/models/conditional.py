@@ -135,7 +135,11 @@ class ClassifierCritic(nn.Module):
     def __init__(self, base: nn.Module, n_classes: int) -> None:
         super().__init__()
         _, head = _split(base)
-        base.head = nn.Linear(head.in_features, n_classes)
+        logits = nn.Linear(head.in_features, n_classes)
+        if isinstance(base, nn.Sequential):  # the MLP critic: its head is its last layer
+            base[-1] = logits
+        else:
+            base.head = logits
         self.base = base
 
     def forward(self, x: Tensor) -> Tensor:
