@@ -4,6 +4,7 @@ run that learns from its labels and reports critic_test_accuracy, exact resume, 
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from conftest import tiny_image_config
 from test_train import _params
 from wgan import losses
 from wgan.api import Run
+from wgan.cli import main
 from wgan.config import load_config
 from wgan.data.labelled import LabelledExamples, even_subset
 from wgan.data.sources import build_source
@@ -251,3 +253,24 @@ def test_an_sgan_run_on_labelled_points_reports_its_critic_accuracy(tmp_path: Pa
     trainer = start_run(config, tmp_path / "run", quiet=True)
     train_until(trainer, 40)
     assert trainer.evaluate()["critic_test_accuracy"] > 0.9
+
+
+@pytest.mark.usefixtures("fast_classifier")
+def test_cli_trains_and_evaluates_an_sgan_run_and_refuses_too_few_labels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    tiny = ["--set", "model.critic_width=4", "--set", "model.generator_width=4"]
+    tiny += ["--set", "batch_size=16", "--set", "eval.every=2", "--set", "eval.n=40"]
+    tiny += ["--device", "cpu", "--quiet"]
+    assert main(["train", "digits-sgan", "--steps", "2", "--out", str(out), *tiny]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--n", "40"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["step"] == 2 and 0.0 <= result["critic_test_accuracy"] <= 1.0
+    assert (
+        main(["train", "digits-sgan", "--out", str(tmp_path / "b"), "--set", "data.labelled=5"])
+        == 2
+    )
+    err = capsys.readouterr().err.strip()
+    assert "fewer than the digits' 10 classes" in err and "\n" not in err
