@@ -231,7 +231,7 @@ def test_evaluation_keys_and_mode_coverage(tmp_path: Path) -> None:
     assert set(result) == {
         "step", "w1", "w1_noise_floor", "w1_noise_floor_std", "w1_standardized",
         "critic_w_estimate", "critic_lipschitz_bound", "precision", "recall", "density", "coverage", "protocol",
-        "modes_covered", "modes_total", "high_quality",
+        "modes_covered", "modes_total", "high_quality", "reverse_kl",
     }  # fmt: skip
     # The untrained generator sits near the origin, between the modes: no sample is in a real
     # k-NN ball (precision, density 0), no real point in its balls (recall, coverage 0).
