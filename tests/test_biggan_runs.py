@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from conftest import tiny_image_config
-from wgan.api import Run
+from wgan.api import Run, load_run
 from wgan.cli import main
 from wgan.config import Config, load_config
 from wgan.errors import UserError
@@ -73,6 +73,19 @@ def test_sample_with_truncation_from_the_cli(tmp_path: Path) -> None:
     assert main(["sample", str(out), "-n", "4", "-o", str(tmp_path / "bad.npy"),
                  "--truncation", "0"]) == 2  # fmt: skip
     assert not (tmp_path / "bad.npy").exists()
+    # Latent arithmetic from the command line: the rows of Run.latent_arithmetic.
+    rows = tmp_path / "arithmetic.npy"
+    assert main(["sample", str(out), "-n", "2", "-o", str(rows), "--seed", "3",
+                 "--arithmetic", "2,5,7"]) == 0  # fmt: skip
+    expected = load_run(out).latent_arithmetic(2, 5, 7, rows=2, seed=3)
+    assert np.array_equal(np.load(rows), expected) and expected.shape == (2, 4, 1, 8, 8)
+    grid = tmp_path / "arithmetic.png"
+    assert main(["sample", str(out), "-n", "2", "-o", str(grid), "--arithmetic", "2,5,7"]) == 0
+    assert grid.stat().st_size > 0
+    with pytest.raises(SystemExit):  # argparse: three groups or none
+        main(["sample", str(out), "-n", "2", "-o", str(rows), "--arithmetic", "2,5"])
+    assert main(["sample", str(out), "-n", "2", "-o", str(rows), "--arithmetic", "2,5,7",
+                 "--label", "1"]) == 2  # fmt: skip
 
 
 def test_latent_arithmetic_combines_the_groups_mean_inputs(tmp_path: Path) -> None:

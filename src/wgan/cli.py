@@ -181,6 +181,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise UserError(f"-n must be at least 1, got {args.n}")
     run = load_run(args.run_dir)
+    if args.arithmetic is not None:
+        return _sample_arithmetic(run, args)
     samples = run.sample(args.n, seed=args.seed, label=args.label, truncation=args.truncation)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
@@ -192,6 +194,43 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     print(f"wrote {len(samples)} samples to {args.output}")
     _say_what_was_read(run)
     return 0
+
+
+def _sample_arithmetic(run: Any, args: argparse.Namespace) -> int:
+    """`wgan sample --arithmetic A,B,C`: n rows of G(m_A), G(m_B), G(m_C), G(m_A - m_B + m_C)."""
+    import numpy as np
+
+    from wgan.reporting.image_figures import save_image_grid
+
+    if args.label is not None or args.truncation is not None:
+        raise UserError(
+            "--arithmetic draws its own groups; give it without --label or --truncation"
+        )
+    a, b, c = args.arithmetic
+    seed = {} if args.seed is None else {"seed": args.seed}
+    rows = run.latent_arithmetic(a, b, c, rows=args.n, **seed)  # (n, 4, ...)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if args.output.suffix.lower() == ".npy":
+        np.save(args.output, rows)
+    elif run.config.is_image_run:
+        save_image_grid(args.output, rows.reshape(-1, *rows.shape[2:]), ncols=4)
+    else:
+        raise UserError("--arithmetic of a point run writes a .npy file (n, 4, d)")
+    print(
+        f"wrote {len(rows)} rows of G(m_{a}), G(m_{b}), G(m_{c}), G(m_{a} - m_{b} + m_{c}) to {args.output}"
+    )
+    _say_what_was_read(run)
+    return 0
+
+
+def _arithmetic_groups(text: str) -> tuple[int, int, int]:
+    try:
+        groups = tuple(int(item) for item in _comma_list(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"three integers A,B,C, got {text!r}") from None
+    if len(groups) != 3:
+        raise argparse.ArgumentTypeError(f"three groups A,B,C, got {text!r}")
+    return groups
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -656,6 +695,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="T",
         help="draw z from the normal truncated at +-T, T > 0 (BigGAN's truncation trick: "
         "smaller T, more typical and less varied samples; default: no truncation)",
+    )
+    sample.add_argument(
+        "--arithmetic",
+        type=_arithmetic_groups,
+        default=None,
+        metavar="A,B,C",
+        help="latent arithmetic (Radford et al. 2016) on a cgan, acgan or infogan run: n rows of "
+        "G(m_A), G(m_B), G(m_C) and G(m_A - m_B + m_C), m_K the mean input of 3 samples of class "
+        "or code K (Run.latent_arithmetic; default: plain samples)",
     )
     sample.set_defaults(func=_cmd_sample)
 
