@@ -118,7 +118,10 @@ def curves_figure(path: Path, records: list[dict[str, Any]]) -> None:
     methods = list(dict.fromkeys(r["method"] for r in records))
     rows = (("w1", "W1 / noise floor"), ("precision", "precision"), ("recall", "recall"))
     fig, axes = plt.subplots(
-        len(rows), len(datasets), figsize=(3.6 * len(datasets), 2.6 * len(rows)), squeeze=False
+        len(rows),
+        len(datasets),
+        figsize=(max(5.0, 3.6 * len(datasets)), 2.6 * len(rows)),
+        squeeze=False,
     )
     colours = plt.get_cmap("tab20")
     clock = "CPU" if records and records[0].get("budget_clock") == "cpu" else "wall-clock"
