@@ -61,6 +61,8 @@ def test_compare_writes_table_json_and_figure(
     assert main(argv) == 0
     again = json.loads((out / "compare.json").read_text())
     assert again["runs"] == result["runs"]
+    assert (result["reused"], again["reused"]) == (0, 8)
+    assert "8 of the runs were trained by an earlier invocation" in (out / "compare.md").read_text()
     assert metrics.stat().st_mtime_ns == written
 
 

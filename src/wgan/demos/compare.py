@@ -270,7 +270,7 @@ def run_job(job: Job, out: Path, threads: int | None = None) -> dict[str, Any]:
     if done.exists():  # finished by an earlier invocation with this very plan: reuse it
         stored = json.loads(done.read_text())
         if stored.get("planned") == planned:
-            return dict(stored["record"])
+            return dict(stored["record"]) | {"reused": True}
     config = job.config
     if job.budget_s is not None:
         config = fit_budget(config, job.budget_s, job.budget_clock)
@@ -497,6 +497,7 @@ def run_compare(request: CompareRequest) -> int:
     records = _run_all(jobs, request)
     header["total_seconds"] = time.perf_counter() - start
     header["train_seconds_sum"] = sum(r["train_seconds"] for r in records)
+    header["reused"] = sum(1 for r in records if r.pop("reused", False))
     header["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     summary = summarise(records)
     write_json(out / "compare.json", {**header, "summary": summary, "runs": records})

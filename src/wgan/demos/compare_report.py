@@ -225,7 +225,13 @@ def markdown(summary: list[dict[str, Any]], header: dict[str, Any]) -> str:
         f"load average {m['load_average']} at the start, {header['load_average_at_end']} at the "
         f"end. Date: {header['date']}. Wall time of this invocation "
         f"{header['total_seconds'] / 60:.1f} min; the runs' training times add up to "
-        f"{header['train_seconds_sum'] / 60:.1f} min.",
+        f"{header['train_seconds_sum'] / 60:.1f} min"
+        + (
+            f" ({header['reused']} of the runs were trained by an earlier invocation of the same "
+            "command and reused; their times are that invocation's)."
+            if header.get("reused")
+            else "."
+        ),
         "",
         f"Each method is the preset `<data set>-<method>` (see `wgan presets`), trained "
         f"{_times(header['seeds'])}, {_length(header)}, and evaluated "
