@@ -123,7 +123,7 @@ def curves_figure(path: Path, records: list[dict[str, Any]]) -> None:
         figsize=(max(5.0, 3.6 * len(datasets)), 2.6 * len(rows)),
         squeeze=False,
     )
-    colours = plt.get_cmap("tab20")
+    colours = plt.get_cmap("tab10" if len(methods) <= 10 else "tab20")
     clock = "CPU" if records and records[0].get("budget_clock") == "cpu" else "wall-clock"
     for j, dataset in enumerate(datasets):
         for i, (key, label) in enumerate(rows):
@@ -132,7 +132,7 @@ def curves_figure(path: Path, records: list[dict[str, Any]]) -> None:
                 runs = [r for r in records if r["dataset"] == dataset and r["method"] == method]
                 seconds, values = mean_curve(runs, key)
                 if seconds:
-                    ax.plot(seconds, values, marker=".", color=colours(k % 20), label=method)
+                    ax.plot(seconds, values, marker=".", color=colours(k % colours.N), label=method)
             if key == "w1":
                 ax.set_yscale("log")
                 ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
