@@ -24,43 +24,45 @@ from wgan.distances import kl
 MIXTURE_KEYS = ("modes_covered", "modes_total", "high_quality", "reverse_kl")
 
 
-def _nearest(samples: Tensor, modes: Modes, n_std: float) -> tuple[Tensor, Tensor]:
-    """Each sample's nearest centre (n,) and whether it is high quality (n,) bool."""
+def _good_counts(samples: Tensor, modes: Modes, n_std: float) -> tuple[Tensor, float]:
+    """How many high-quality samples have each mode as nearest centre (k,), and the share of
+    samples that are high quality."""
     centres = modes.centres.to(samples.device, torch.float64)
     nearest_distance, nearest = torch.cdist(samples.double(), centres).min(dim=1)
-    return nearest, nearest_distance <= n_std * modes.std
+    good = nearest_distance <= n_std * modes.std
+    counts = torch.bincount(nearest[good], minlength=len(centres)).cpu()
+    return counts, float(good.double().mean())
+
+
+def _reverse_kl(counts: Tensor) -> float | None:
+    return None if counts.sum() == 0 else kl(counts.numpy(), np.ones(len(counts)))
 
 
 def mode_coverage(samples: Tensor, modes: Modes, *, n_std: float = 3.0) -> tuple[int, int, float]:
     """(modes covered, modes in total, fraction of high-quality samples) for samples (n, d)."""
-    nearest, good = _nearest(samples, modes, n_std)
-    covered = int(torch.unique(nearest[good]).numel())
-    return covered, len(modes.centres), float(good.double().mean())
+    counts, quality = _good_counts(samples, modes, n_std)
+    return int((counts > 0).sum()), len(counts), quality
 
 
 def mode_reverse_kl(samples: Tensor, modes: Modes, *, n_std: float = 3.0) -> float | None:
     """PacGAN's reverse KL: KL(p || uniform) of the histogram p of the high-quality samples'
     modes, in nats (0 for an even spread, log K when every good sample has one mode); None when
     no sample is high quality (p is then undefined)."""
-    nearest, good = _nearest(samples, modes, n_std)
-    k = len(modes.centres)
-    if not bool(good.any()):
-        return None
-    histogram = torch.bincount(nearest[good], minlength=k).cpu().numpy()
-    return kl(histogram, np.ones(k))
+    return _reverse_kl(_good_counts(samples, modes, n_std)[0])
 
 
 def mode_keys(samples: Tensor, modes: Modes | None) -> dict[str, Any]:
     """An evaluation's `modes_covered`, `modes_total`, `high_quality` and `reverse_kl` of samples
-    (n, d); null for data without known modes."""
+    (n, d), from one pass over their distances to the centres; null for data without known
+    modes."""
     if modes is None:
         return dict.fromkeys(MIXTURE_KEYS)
-    covered, total, quality = mode_coverage(samples, modes)
+    counts, quality = _good_counts(samples, modes, n_std=3.0)
     return {
-        "modes_covered": covered,
-        "modes_total": total,
+        "modes_covered": int((counts > 0).sum()),
+        "modes_total": len(counts),
         "high_quality": quality,
-        "reverse_kl": mode_reverse_kl(samples, modes),
+        "reverse_kl": _reverse_kl(counts),
     }
 
 
