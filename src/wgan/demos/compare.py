@@ -23,13 +23,12 @@ Three ways to set the length of the runs:
 Writes into the output directory:
 
 - `compare.json`: every run's numbers (with its curve: the evaluations with the training seconds
-  before each), the
-  command, the machine and the date;
+  before each), the command, the machine and the date;
 - `compare.md`: per data set, the methods ranked by mean W1 over the seeds (with a protocol, in
   the paper's table);
 - `compare.png`: generated samples of the first seed over held-out real ones, a row per method and
   a column per data set; `curves.png`: exact W1 over its floor, precision and recall against
-  wall-clock seconds, means over the seeds, a line per method;
+  seconds of training (on the budget's clock), means over the seeds, a line per method;
 - `runs/<D>-<M>-s<seed>/`: each run (config, metrics, final checkpoint, `samples.npy`, and
   `record.json`, its line of compare.json).
 
@@ -174,27 +173,23 @@ def plan(request: CompareRequest) -> list[Job]:
                 config = load_config(f"{dataset}-{method}", list(request.overrides), **fields)
                 if protocol is not None:  # --set may not undo the protocol
                     config = build_config(merge(config.to_dict(), protocol.run_settings(dataset)))
-                config = _schedule(config, request)
+                config = _schedule(config, config.steps, eval={"n": request.eval_n or EVAL_N})
                 jobs.append(
                     Job(method, dataset, seed, config, request.budget_s, request.budget_clock)
                 )
     return jobs
 
 
-def _schedule(config: Config, request: CompareRequest) -> Config:
-    """`config` evaluated EVALUATIONS times after step 0 on eval_n samples, checkpointed at the
-    end only."""
-    every = max(1, math.ceil(config.steps / EVALUATIONS))
-    return build_config(
-        merge(
-            config.to_dict(),
-            {
-                "eval": {"every": every, "n": request.eval_n or EVAL_N},
-                "checkpoint": {"every": config.steps, "keep": 1},
-                "log": {"every": max(1, config.steps // 20)},
-            },
-        )
-    )
+def _schedule(config: Config, steps: int, **fields: Any) -> Config:
+    """`config` for `steps` generator steps (and `fields`), evaluated EVALUATIONS times after
+    step 0 and checkpointed at the end only."""
+    schedule = {
+        "steps": steps,
+        "eval": {"every": max(1, math.ceil(steps / EVALUATIONS))},
+        "checkpoint": {"every": steps, "keep": 1},
+        "log": {"every": max(1, steps // 20)},
+    }
+    return build_config(merge(config.to_dict(), merge(schedule, fields)))
 
 
 def fit_budget(config: Config, seconds: float, clock: str = "wall") -> Config:
@@ -210,18 +205,7 @@ def fit_budget(config: Config, seconds: float, clock: str = "wall") -> Config:
             f"--budget-s {seconds:g} leaves {steps} steps for {config.name} "
             f"({t.steps_per_s:.1f} steps/s); give a longer budget"
         )
-    return build_config(
-        merge(
-            config.to_dict(),
-            {
-                "steps": steps,
-                "time_budget_s": seconds,
-                "eval": {"every": max(1, math.ceil(steps / EVALUATIONS))},
-                "checkpoint": {"every": steps},
-                "log": {"every": max(1, steps // 20)},
-            },
-        )
-    )
+    return _schedule(config, steps, time_budget_s=seconds)
 
 
 class TrainingClock:
